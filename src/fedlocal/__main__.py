@@ -1,0 +1,3 @@
+from fedlocal.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""Run parameters: one declared schema, validated before any notebook starts.
+
+A run is described by a YAML file in params/ plus optional `--set key=value` overrides. Every key
+must be declared here (name, type, allowed values, default, what it means); anything else is
+refused with one message naming the key, the file and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fedlocal import FedlocalError
+
+POLICIES = ("sc", "jem", "tfm", "antidetainer")
+GROUPS = ("latino", "black", "white", "other")
+
+
+class ParamError(FedlocalError):
+    """A parameter file or override is invalid."""
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str  # int, float, bool, str, date, choice, odds_table, list
+    default: Any
+    doc: str
+    choices: tuple = ()
+    lo: float | None = None
+    hi: float | None = None
+    items: tuple = field(default_factory=tuple)  # allowed list items
+
+
+SCHEMA: dict[str, Param] = {
+    # the run
+    "run_name": Param("str", "default", "Name of the run; anything but 'default' writes under results/runs/<run_name>/."),
+    "seed": Param("int", 20230417, "Seed for every random generator (synthetic NCVS, bootstrap).", lo=0),
+    "first_year": Param("int", 2005, "First NCVS interview year in the analysis window.", lo=2005, hi=2014),
+    "last_year": Param("int", 2014, "Last NCVS interview year in the analysis window.", lo=2005, hi=2014),
+    # policy coding (01)
+    "sc_end": Param("choice", "window_end", "When Secure Communities switches off: 'window_end' keeps it on through "
+                    "December 2014; 'suspension' ends it on 2014-11-20 (DHS memo).", choices=("window_end", "suspension")),
+    "tfm_end_by": Param("date", "2012-12-31", "Latest end date of any 287(g) task-force component (ICE ended the model in December 2012)."),
+    "antidetainer_city_policies": Param("bool", False, "Whether a city-only policy that does not govern the county jail switches its county on."),
+    "antidetainer_bound_date": Param("choice", "in_place_by", "Date used for policies known only by an upper bound: 'in_place_by' "
+                                     "(conservative) or 'midpoint' between not_before and in_place_by.", choices=("in_place_by", "midpoint")),
+    "month_coding": Param("choice", "majority", "How a month with a mid-month start or end counts in the county x month panel: "
+                          "'any_day', 'majority' (active on at least half of its days) or 'full_month'.",
+                          choices=("any_day", "majority", "full_month")),
+    # synthetic NCVS (03)
+    "ncvs_source": Param("choice", "synthetic", "NCVS person-interview source: 'synthetic' (simulated, default) or 'restricted' "
+                         "(the real county-identified file, directory in FEDLOCAL_NCVS_DIR).", choices=("synthetic", "restricted")),
+    "scale": Param("float", 1.0, "Synthetic sample size relative to the paper's (1.0 = about 354,000 persons, 1,006,000 interviews).", lo=0.001, hi=3.0),
+    "exposure_rule": Param("choice", "any", "Exposure of an interview's 6-month reference period to a policy: 'any' day active, "
+                           "'all' days, 'share' of days, or 'at_interview' (active in the interview month).",
+                           choices=("any", "all", "share", "at_interview")),
+    "planted_odds_ratios": Param("odds_table", {"sc": {"latino": 1.2}, "tfm": {"latino": 1.2}},
+                                 "Synthetic data only: odds ratios planted per policy x group (missing cells = 1.0)."),
+    "county_sd": Param("float", 0.25, "Synthetic data only: SD of the county random intercept (log-odds).", lo=0.0, hi=3.0),
+    "person_sd": Param("float", 0.8, "Synthetic data only: SD of the person random intercept (log-odds).", lo=0.0, hi=5.0),
+    # models (04, 05)
+    "cluster": Param("choice", "county", "Cluster for standard errors.", choices=("county", "person")),
+    "survey_weights": Param("bool", False, "Weight models by the person weight.", ),
+    "event_window": Param("int", 6, "Event-time leads and lags, in 6-month steps on each side of the start date.", lo=1, hi=12),
+    # police-recorded crime (06)
+    "msa_match_threshold": Param("float", 0.9, "Minimum population share two MSA county lists must share to be one MSA over time.", lo=0.5, hi=1.0),
+    "msa_adoption_share": Param("float", 0.5, "An MSA adopts a policy in the first year this population share of it is covered.", lo=0.01, hi=1.0),
+}
+
+
+def defaults() -> dict[str, Any]:
+    return {k: copy.deepcopy(p.default) for k, p in SCHEMA.items()}
+
+
+def _allowed(p: Param) -> str:
+    if p.kind == "choice":
+        return "one of " + ", ".join(repr(c) for c in p.choices)
+    if p.kind in ("int", "float"):
+        rng = f" in [{p.lo}, {p.hi}]" if p.lo is not None and p.hi is not None else (f" >= {p.lo}" if p.lo is not None else "")
+        return f"a{'n' if p.kind == 'int' else ''} {p.kind}{rng}"
+    if p.kind == "date":
+        return "a date YYYY-MM-DD"
+    if p.kind == "odds_table":
+        return f"a mapping policy -> group -> odds ratio > 0, policies {POLICIES}, groups {GROUPS}"
+    return f"a {p.kind}"
+
+
+def _check(key: str, value: Any, where: str) -> Any:
+    p = SCHEMA[key]
+    bad = lambda why="": ParamError(  # noqa: E731
+        f"{where}: parameter {key!r} = {value!r} is not valid{why}; expected {_allowed(p)}. ({p.doc})")
+    if p.kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+    elif p.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+    elif p.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad()
+        value = float(value)
+    elif p.kind == "str":
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            raise bad(" (letters, digits, '.', '_' and '-' only)")
+    elif p.kind == "choice":
+        if value not in p.choices:
+            raise bad()
+    elif p.kind == "date":
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise bad() from None
+        value = str(value)
+    elif p.kind == "odds_table":
+        if not isinstance(value, dict):
+            raise bad()
+        for pol, row in value.items():
+            if pol not in POLICIES:
+                raise bad(f" (unknown policy {pol!r})")
+            if not isinstance(row, dict):
+                raise bad(f" (policy {pol!r} must map groups to odds ratios)")
+            for g, v in row.items():
+                if g not in GROUPS:
+                    raise bad(f" (unknown group {g!r} under {pol!r})")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                    raise bad(f" ({pol}.{g} must be a positive number)")
+        value = {pol: {g: float(v) for g, v in row.items()} for pol, row in value.items()}
+    if p.kind in ("int", "float") and ((p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi)):
+        raise bad(" (out of range)")
+    return value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key=value` from the command line; the value is read as YAML (so 0.5, true, {sc: {latino: 1.3}} work)."""
+    if "=" not in text:
+        raise ParamError(f"--set {text!r}: expected key=value, e.g. --set scale=0.1")
+    key, _, raw = text.partition("=")
+    try:
+        return key.strip(), yaml.safe_load(raw)
+    except yaml.YAMLError as err:
+        raise ParamError(f"--set {text!r}: the value is not valid YAML ({err})") from None
+
+
+def load(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Defaults, then the file, then `--set` overrides; every value validated. Raises ParamError."""
+    values = defaults()
+    sources: dict[str, str] = {k: "defaults" for k in values}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ParamError(f"parameter file {path} not found; the files in params/ are the usual choices (default.yaml, ci.yaml, variants/*.yaml).")
+        try:
+            given = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ParamError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(given, dict):
+            raise ParamError(f"{path}: expected a mapping of parameter names to values at the top level.")
+        for k, v in given.items():
+            values[k] = v
+            sources[k] = str(path)
+    for text in overrides:
+        k, v = parse_override(text)
+        values[k] = v
+        sources[k] = f"--set {text}"
+    for k in list(values):
+        if k not in SCHEMA:
+            near = [s for s in SCHEMA if s.split("_")[0] == str(k).split("_")[0]]
+            raise ParamError(f"{sources[k]}: unknown parameter {k!r}." + (f" Did you mean {near[0]!r}?" if near else "")
+                             + f" Known parameters: {', '.join(sorted(SCHEMA))}.")
+        values[k] = _check(k, values[k], sources[k])
+    if values["first_year"] > values["last_year"]:
+        raise ParamError(f"{sources['first_year']}: first_year {values['first_year']} is after last_year {values['last_year']}.")
+    return values
+
+
+def fingerprint(values: dict[str, Any], keys: list[str] | None = None) -> str:
+    chosen = values if keys is None else {k: values[k] for k in keys}
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()
+
+
+def document() -> str:
+    """The parameter reference as a Markdown table (README and `fedlocal check --explain`)."""
+    rows = ["| parameter | default | allowed | meaning |", "|---|---|---|---|"]
+    for k, p in SCHEMA.items():
+        rows.append(f"| `{k}` | `{json.dumps(p.default)}` | {_allowed(p)} | {p.doc} |")
+    return "\n".join(rows)
