@@ -1,0 +1,1 @@
+"""Analysis inputs built from the registered raw files: counties, policies, covariates, NCVS, UCR."""
