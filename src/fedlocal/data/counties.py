@@ -45,15 +45,14 @@ def fips5(values) -> pd.Series:
     """Zero-padded 5-digit FIPS strings from integers, floats or strings."""
     s = pd.Series(values)
     num = pd.to_numeric(s, errors="coerce")
-    out = num.map(lambda v: f"{int(v):05d}" if pd.notna(v) else None)
-    return pd.Series(out.values, index=s.index, dtype="object")
+    return pd.Series([f"{int(v):05d}" if pd.notna(v) else None for v in num], index=s.index, dtype="object")
 
 
 def to_2010(values) -> pd.Series:
     """Map FIPS codes of any vintage onto the 2010 frame (codes not in FIPS_CHANGES pass through)."""
     mapping = dict(zip(FIPS_CHANGES.from_fips, FIPS_CHANGES.to_fips))
     s = fips5(values)
-    return s.map(lambda f: mapping.get(f, f) if isinstance(f, str) else None).astype("object")
+    return pd.Series([mapping.get(f, f) if isinstance(f, str) else None for f in s], index=s.index, dtype="object")
 
 
 @lru_cache(maxsize=1)
