@@ -68,5 +68,21 @@ class Layout:
 
 
 def layout(directory: str | os.PathLike = "") -> Layout:
-    """The layout a notebook reads from or writes to: '' means the canonical repository layout."""
-    return Layout.canonical() if str(directory) == "" else Layout.at(directory)
+    """The layout a notebook reads from or writes to.
+
+    '' is the canonical repository layout; a relative path is taken from the repository root (so executed
+    notebooks carry no machine-specific paths), an absolute one as it is.
+    """
+    if str(directory) == "":
+        return Layout.canonical()
+    d = Path(directory)
+    return Layout.at(d if d.is_absolute() else ROOT / d)
+
+
+def relative_to_root(path: Path) -> str:
+    """A path as written into notebooks and the manifest: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,56 @@
+"""The data registry: verified inputs, clear messages for missing or wrong files."""
+
+import pytest
+
+from fedlocal import paths, registry
+
+NAME = "white2016_sc/stateMOAdates.csv"
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """An empty cache and a mirror of our own, so the real cache is never touched."""
+    monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
+    mirror = tmp_path / "mirror"
+    monkeypatch.setenv(paths.MIRROR_ENV, str(mirror))
+    return mirror
+
+
+def real_bytes():
+    return registry.fetch(NAME).read_bytes()
+
+
+def test_every_entry_names_a_source_licence_and_hash():
+    for name, e in registry.entries().items():
+        assert len(e["sha256"]) == 64 and e["licence"] and e["source"].endswith("SOURCE.md"), name
+        assert e["url"] is None or (e["url"].startswith("https://") and len(e["url"].split("/")[5]) == 40), name
+        assert e["url"] is not None or e.get("note"), f"{name}: no URL and no note saying why"
+
+
+def test_fetch_copies_from_the_mirror_and_verifies(isolated):
+    data = real_bytes()
+    (isolated / "white2016_sc").mkdir(parents=True)
+    (isolated / NAME).write_bytes(data)
+    got = registry.fetch(NAME)
+    assert got == paths.RAW_CACHE / NAME and got.read_bytes() == data
+
+
+def test_a_corrupted_file_is_refused_with_the_expected_hash(isolated):
+    data = real_bytes()
+    (isolated / "white2016_sc").mkdir(parents=True)
+    (isolated / NAME).write_bytes(data.replace(b"1", b"2", 1))
+    with pytest.raises(registry.InputError) as err:
+        registry.fetch(NAME)
+    msg = str(err.value)
+    assert NAME in msg and registry.entry(NAME)["sha256"] in msg and "SOURCE.md" in msg
+
+
+def test_a_missing_file_names_the_mirror_and_the_url(isolated):
+    with pytest.raises(registry.InputError) as err:
+        registry.fetch(NAME)
+    assert "not found in the mirror" in str(err.value) and registry.entry(NAME)["url"] in str(err.value)
+
+
+def test_an_unknown_name_suggests_the_registered_one():
+    with pytest.raises(registry.InputError, match="Did you mean 'white2016_sc/stateMOAdates.csv'"):
+        registry.entry("stateMOAdates.csv")
