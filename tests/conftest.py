@@ -1,0 +1,23 @@
+"""Shared fixtures: the raw-data mirror, and one end-to-end CI run reused by the pipeline-level tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fedlocal import paths
+
+SHARED_RAW = paths.ROOT.parent / "shared" / "data" / "raw"
+if paths.MIRROR_ENV not in os.environ and SHARED_RAW.is_dir():
+    os.environ[paths.MIRROR_ENV] = str(SHARED_RAW)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> Path:
+    """The whole pipeline with params/ci.yaml, in a temporary folder (what reviewers get from a variant)."""
+    from fedlocal import pipeline
+
+    out = tmp_path_factory.mktemp("ci-run")
+    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=out, progress=False)
+    return out

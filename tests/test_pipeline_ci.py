@@ -1,0 +1,80 @@
+"""Tiers 3-5: the CI parameter set end to end, its notebooks under nbval, and the canonical outputs."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from fedlocal import paths, pipeline, registry
+from fedlocal.paths import Layout
+
+pytestmark = pytest.mark.pipeline
+
+
+def test_every_stage_runs_and_writes_what_it_declares(ci_run):
+    manifest = json.loads((ci_run / "manifest.json").read_text())
+    stages = pipeline.load_stages()
+    assert set(manifest["stages"]) == {s.name for s in stages}
+    lay = Layout.at(ci_run)
+    for s in stages:
+        rec = manifest["stages"][s.name]
+        assert set(rec["outputs"]) == set(s.outputs)
+        for o, digest in rec["outputs"].items():
+            assert registry.sha256(lay.resolve(o)) == digest, o
+    assert manifest["params"]["scale"] == 0.05 and manifest["ncvs_source"] == "synthetic"
+    variables = yaml.safe_load((ci_run / "_variables.yml").read_text())
+    namespaces = {o.split("/")[1].removesuffix(".yml") for s in stages for o in s.outputs if o.startswith("variables/")}
+    assert set(variables) == namespaces
+
+
+def test_the_executed_notebooks_pass_nbval(ci_run):
+    notebooks = sorted(str(p) for p in (ci_run / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) == len(pipeline.load_stages())
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                          "--nbval-current-env", *notebooks], capture_output=True, text=True, cwd=ci_run)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+def test_a_rerun_with_nothing_changed_skips_every_stage(ci_run):
+    lines = []
+    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, progress=False, say=lines.append)
+    assert sum("up to date, skipped" in line for line in lines) == len(pipeline.load_stages())
+
+
+def test_the_canonical_outputs_are_those_the_manifest_records():
+    """What is committed is what the canonical run produced (nobody edited a table by hand)."""
+    manifest = json.loads(paths.Layout.canonical().manifest.read_text())
+    assert manifest["canonical"] and manifest["params_file"] == "params/default.yaml"
+    lay = Layout.canonical()
+    for name, rec in manifest["stages"].items():
+        for o, digest in rec["outputs"].items():
+            p = lay.resolve(o)
+            if p.is_file() or not o.endswith(".parquet"):
+                assert registry.sha256(p) == digest, f"{o} differs from the canonical run ({name})"
+
+
+def test_same_parameters_give_byte_identical_outputs(ci_run):
+    """Determinism: rerunning the synthetic stage with the same seed reproduces its files exactly."""
+    before = json.loads((ci_run / "manifest.json").read_text())["stages"]["ncvs"]["outputs"]
+    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, only=["ncvs"], force=True, progress=False,
+                          say=lambda s: None)
+    after = json.loads((ci_run / "manifest.json").read_text())["stages"]["ncvs"]["outputs"]
+    assert after == before
+
+
+def test_the_committed_tables_equal_a_fresh_run_of_the_same_stages(ci_run):
+    """Stages whose parameters the CI run shares with the canonical run must reproduce its tables."""
+    canon = json.loads(Layout.canonical().manifest.read_text())["stages"]
+    fresh = json.loads((ci_run / "manifest.json").read_text())["stages"]
+    same = [n for n in fresh if n in canon and fresh[n]["fingerprint"]["params"] == canon[n]["fingerprint"]["params"]
+            and fresh[n]["fingerprint"]["upstream"] == canon[n]["fingerprint"]["upstream"]]
+    assert {"policies", "counties"} <= set(same)
+    for n in same:
+        for o in fresh[n]["outputs"]:
+            if o.startswith("tables/") and o.endswith(".csv"):
+                a = pd.read_csv(Layout.canonical().resolve(o))
+                b = pd.read_csv(Layout.at(ci_run).resolve(o))
+                pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6)
