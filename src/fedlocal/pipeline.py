@@ -29,7 +29,8 @@ from fedlocal.paths import Layout
 
 PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "pyfixest", "differences", "matplotlib",
             "papermill", "jupytext", "ipykernel", "pooch", "xlrd", "pyreadstat", "pyreadr", "pypandoc_binary", "typst")
-CODE_SUFFIXES = {".py", ".yaml", ".yml", ".lua", ".typ", ".css"}
+CODE_SUFFIXES = {".py", ".yaml", ".yml"}
+NOT_STAGE_CODE = {"render.py", "cli.py"}  # the manuscript engine and the command line do not change stage results
 
 
 class PipelineError(FedlocalError):
@@ -90,11 +91,11 @@ def _sha256_file(path: Path) -> str:
 
 
 def code_hash() -> str:
-    """One hash of the library (any change to src/fedlocal reruns every stage: simple and safe)."""
+    """One hash of the library code the stages run (any change reruns every stage: simple and safe)."""
     h = hashlib.sha256()
     pkg = Path(__file__).resolve().parent
     for f in sorted(pkg.rglob("*")):
-        if f.is_file() and f.suffix in CODE_SUFFIXES and "__pycache__" not in f.parts:
+        if f.is_file() and f.suffix in CODE_SUFFIXES and "__pycache__" not in f.parts and f.name not in NOT_STAGE_CODE:
             h.update(f.relative_to(pkg).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()
