@@ -1,0 +1,1 @@
+"""NCVS person-interviews: one schema, two sources (restricted file, synthetic panel), calibration targets."""

@@ -1,0 +1,117 @@
+"""What the synthetic panel is calibrated to: BJS's national violent victimization series and its group rates.
+
+BJS publishes incident rates (violent victimizations per 1,000 persons 12+ per year, series
+counted up to 10). The panel's outcome is prevalence: the share of person-interviews with at least
+one violent victimization in the 6-month reference period. The translation:
+
+    prevalence_6m(year) = rate(year) / 1000 / 2 / m
+
+The rate is halved because a reference period is half a year, and divided by m, the mean number of
+violent victimizations a victim reports in one reference period (series counted up to 10). m comes
+from the victim count distribution `VICTIM_COUNT_PROBS` (1.80): it is chosen so that the implied
+annual prevalence in 2014 (two reference periods of 0.56%, about 1.1%) matches the roughly 1.1% of
+persons 12+ BJS reports as victimized in that year. BJS says 2006 is not comparable with other
+years (sample redesign), so its target is interpolated between 2005 and 2007.
+
+Group gradients come from Criminal Victimization 2017, table 8 (2015-2017, the only group table in
+the registered inputs): each group's rate relative to the total, averaged over the three years.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from fedlocal import registry
+
+NATIONAL = "bjs_ncvs_tables/ncvs_violent_rate_national_1993_2017_assembled.csv"
+GROUP_RATES = "bjs_ncvs_tables/cv17/cv17t08.csv"
+NOT_COMPARABLE = (2006,)
+
+# Violent victimizations a victim reports in one 6-month reference period: 1, 2, 3, 4, or a series (6-10, capped at 10).
+VICTIM_COUNT_PROBS = {1: 0.76, 2: 0.10, 3: 0.04, 4: 0.02, 6: 0.016, 7: 0.016, 8: 0.016, 9: 0.016, 10: 0.016}
+MEAN_COUNT_PER_VICTIM = float(sum(k * p for k, p in VICTIM_COUNT_PROBS.items()))
+
+# NCVS household income bracket (1-14) -> BJS table-8 income category
+INCOME_CATEGORY = {1: "<10k", 2: "<10k", 3: "<10k", 4: "10-15k", 5: "10-15k", 6: "15-25k", 7: "15-25k", 8: "15-25k",
+                   9: "25-35k", 10: "25-35k", 11: "35-50k", 12: "35-50k", 13: "50-75k", 14: "75k+"}
+AGE_GROUPS = ("12-17", "18-24", "25-34", "35-49", "50-64", "65+")
+AGE_BREAKS = (12, 18, 25, 35, 50, 65, 200)
+
+
+def age_group(age) -> np.ndarray:
+    """BJS age group label for each age."""
+    return np.asarray(AGE_GROUPS, dtype=object)[np.searchsorted(AGE_BREAKS, np.asarray(age), side="right") - 1]
+
+
+def national_series() -> pd.DataFrame:
+    """BJS violent victimization rate per 1,000 persons 12+ by year (series counted up to 10)."""
+    df = pd.read_csv(registry.fetch(NATIONAL))
+    return df[["year", "violent_rate_per_1000_12plus"]].rename(columns={"violent_rate_per_1000_12plus": "bjs_rate"})
+
+
+def prevalence_targets(first_year: int = 2005, last_year: int = 2014) -> pd.DataFrame:
+    """year, bjs_rate, comparable, target_rate (2006 interpolated), target_prevalence (6-month, share of interviews)."""
+    s = national_series().set_index("year")["bjs_rate"]
+    years = list(range(first_year, last_year + 1))
+    target = s.copy().astype(float)
+    for y in NOT_COMPARABLE:
+        target[y] = (s[y - 1] + s[y + 1]) / 2
+    out = pd.DataFrame({"year": years, "bjs_rate": s.loc[years].to_numpy(),
+                        "comparable": [y not in NOT_COMPARABLE for y in years],
+                        "target_rate": target.loc[years].to_numpy()})
+    out["target_prevalence"] = out["target_rate"] / 1000 / 2 / MEAN_COUNT_PER_VICTIM
+    return out
+
+
+def _read_table8() -> pd.DataFrame:
+    raw = registry.fetch(GROUP_RATES).read_bytes().decode("latin-1")
+    rows = pd.read_csv(io.StringIO(raw), header=None, skiprows=11, dtype=str, keep_default_na=False)
+    rows = rows[rows[1].str.strip() != ""]
+    # columns: 2 = 2015, 5 = 2016, 3 = 2017 (violent victimization; the table repeats 2017 beside each comparison year)
+    vals = rows[[2, 5, 3]].apply(pd.to_numeric, errors="coerce")
+    out = pd.DataFrame({"label": rows[1].str.strip().str.replace(r"[^\x20-\x7e]", "-", regex=True),
+                        "rate": vals.mean(axis=1)})
+    return out.dropna().reset_index(drop=True)
+
+
+def relative_rates() -> dict[str, dict[str, float]]:
+    """Group rate / total rate (BJS 2015-2017 averages) for sex, race_eth, age group, marital status and income."""
+    t = _read_table8().set_index("label")["rate"]
+    total = t["Total"]
+    rr = lambda label: float(t[label] / total)  # noqa: E731
+    divorced, separated = rr("Divorced"), rr("Separated")
+    return {
+        "sex": {"male": rr("Male"), "female": rr("Female")},
+        # BJS's "Other" (incl. Asian) rates are unstable; the non-Latino other group is given the total rate.
+        "race_eth": {"white": rr("White"), "black": rr("Black"), "latino": rr("Hispanic"), "other": 1.0},
+        "age": {g: rr(lbl) for g, lbl in zip(AGE_GROUPS, ["12-17", "18-24", "25-34", "35-49", "50-64", "65 or older"])},
+        # divorced and separated are one code in the schema: 3 divorced to 1 separated, roughly their population ratio
+        "marital": {"never": rr("Never married"), "married": rr("Married"), "widowed": rr("Widowed"),
+                    "divorced_separated": 0.75 * divorced + 0.25 * separated},
+        "income": {"<10k": rr("Less than $10,000"), "10-15k": rr("$10,000-$14,999"), "15-25k": rr("$15,000-$24,999"),
+                   "25-35k": rr("$25,000-$34,999"), "35-50k": rr("$35,000-$49,999"), "50-75k": rr("$50,000-$74,999"),
+                   "75k+": rr("$75,000 or more")},
+    }
+
+
+def factor_levels(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The person-interview's level of each calibrated factor (keys as in `relative_rates`)."""
+    return {
+        "sex": df["sex"].to_numpy(dtype=object),
+        "race_eth": df["race_eth"].to_numpy(dtype=object),
+        "age": age_group(df["age"].to_numpy()),
+        "marital": df["marital"].to_numpy(dtype=object),
+        "income": np.asarray([INCOME_CATEGORY[int(b)] for b in range(1, 15)], dtype=object)[df["income_bracket"].to_numpy().astype(int) - 1],
+    }
+
+
+def weighted_prevalence(df: pd.DataFrame, by) -> pd.Series:
+    """Weighted share of person-interviews with a violent victimization, by the given column(s)."""
+    w = df["weight"].to_numpy()
+    tmp = pd.DataFrame({"wv": w * df["violent"].to_numpy(), "w": w})
+    keys = [df[b].to_numpy() for b in ([by] if isinstance(by, str) else by)]
+    g = tmp.groupby(keys, sort=True).sum()
+    return g["wv"] / g["w"]
