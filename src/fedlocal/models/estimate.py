@@ -1,0 +1,104 @@
+"""The fitted models as tidy tables: within-person policy effects as odds ratios with 95% CIs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fedlocal.models.clogit import fit_conditional_logit, informative_rows
+from fedlocal.models.design import GROUPS, POLICIES, Design, hybrid_design, within_design
+from fedlocal.models.logit import Fit, fit_logit
+
+Z = stats.norm.ppf(0.975)
+MIN_INFORMATIVE = 30  # fewer informative persons than this: the conditional logit is not attempted
+ESTIMATE_COLUMNS = ["model", "group", "policy", "estimate", "se", "odds_ratio", "ci_low", "ci_high", "p_value",
+                    "persons", "interviews", "counties", "cluster", "weighted"]
+
+
+def effect_row(est: float, se: float, **labels) -> dict:
+    """A log-odds estimate as odds ratio, 95% CI and two-sided p-value (normal reference)."""
+    p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 and np.isfinite(se) else float("nan")
+    return {**labels, "estimate": est, "se": se, "odds_ratio": float(np.exp(est)),
+            "ci_low": float(np.exp(est - Z * se)), "ci_high": float(np.exp(est + Z * se)), "p_value": p}
+
+
+def fit_hybrid(frame: pd.DataFrame, group: str | None = None, cluster: str = "county", survey_weights: bool = False,
+               policies=POLICIES, pooled: bool = False) -> tuple[Fit, Design]:
+    """One between-within logit (overall, one group, or pooled with group interactions)."""
+    d = hybrid_design(frame, policies, group=group, pooled=pooled)
+    fit = fit_logit(d.X, d.y, d.names, weights=d.weight if survey_weights else None, clusters=d.clusters(cluster))
+    return fit, d
+
+
+def hybrid_estimates(frame: pd.DataFrame, cluster: str = "county", survey_weights: bool = False,
+                     groups=(None,) + GROUPS, policies=POLICIES) -> pd.DataFrame:
+    """Within-person policy odds ratios of the between-within logit, overall and per group."""
+    rows = []
+    for g in groups:
+        fit, d = fit_hybrid(frame, g, cluster, survey_weights, policies)
+        for p in policies:
+            est, se = fit.coef(f"{p}_within")
+            rows.append(effect_row(est, se, model="hybrid_logit", group=g or "all", policy=p, **d.counts,
+                                   cluster=cluster, weighted=survey_weights))
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+
+
+def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(None,) + GROUPS,
+                          policies=POLICIES) -> pd.DataFrame:
+    """Person fixed-effects logit: drop persons without outcome or exposure variation, then fit.
+
+    Survey weights are not used: the conditional likelihood has no standard weighted form.
+    """
+    rows = []
+    for g in groups:
+        d = within_design(frame, policies, group=g)
+        info = informative_rows(d.y, d.person, d.X[:, :len(policies)])
+        keep = info.keep_rows
+        fit = None
+        if info.persons_kept >= MIN_INFORMATIVE:
+            fit = fit_conditional_logit(d.X[keep], d.y[keep], d.person[keep], d.names, d.clusters(cluster)[keep])
+        for p in policies:
+            est, se = fit.coef(p) if fit is not None else (float("nan"), float("nan"))
+            rows.append(effect_row(est, se, model="conditional_logit", group=g or "all", policy=p,
+                                   persons=info.persons_kept, interviews=info.interviews_kept,
+                                   counties=int(len(np.unique(d.county[keep]))), cluster=cluster, weighted=False,
+                                   persons_total=info.persons_total,
+                                   persons_outcome_varies=info.persons_outcome_varies))
+    return pd.DataFrame(rows)
+
+
+def group_differences(frame: pd.DataFrame, cluster: str = "county", survey_weights: bool = False,
+                      policies=POLICIES) -> pd.DataFrame:
+    """Pooled between-within logit with policy x group terms: is the effect different between groups?
+
+    Each row is a ratio of within odds ratios (first group over second) with its Wald test, plus a joint
+    test that the three groups share one effect.
+    """
+    fit, d = fit_hybrid(frame, None, cluster, survey_weights, policies, pooled=True)
+    rows = []
+    for p in policies:
+        for a, b in (("latino", "white"), ("latino", "black"), ("black", "white")):
+            est, se = fit.contrast({f"{p}_within:{a}": 1.0, f"{p}_within:{b}": -1.0})
+            rows.append(effect_row(est, se, policy=p, comparison=f"{a} vs {b}"))
+        # joint equality of latino, black, white: two independent contrasts
+        r = np.zeros((2, len(fit.names)))
+        r[0, fit.index(f"{p}_within:latino")], r[0, fit.index(f"{p}_within:white")] = 1, -1
+        r[1, fit.index(f"{p}_within:black")], r[1, fit.index(f"{p}_within:white")] = 1, -1
+        ok = ~np.isnan(fit.params)
+        if np.all(r[:, ~ok] == 0):
+            rb = r[:, ok] @ fit.params[ok]
+            rv = r[:, ok] @ fit.vcov[np.ix_(ok, ok)] @ r[:, ok].T
+            chi2 = float(rb @ np.linalg.solve(rv, rb))
+            pj = float(stats.chi2.sf(chi2, 2))
+        else:
+            chi2, pj = float("nan"), float("nan")
+        rows.append({"policy": p, "comparison": "latino = black = white", "estimate": float("nan"),
+                     "se": float("nan"), "odds_ratio": float("nan"), "ci_low": float("nan"),
+                     "ci_high": float("nan"), "p_value": pj, "chi2": chi2})
+    out = pd.DataFrame(rows)
+    out = out.rename(columns={"odds_ratio": "or_ratio"})
+    for k, v in d.counts.items():
+        out[k] = v
+    out["cluster"], out["weighted"] = cluster, survey_weights
+    return out

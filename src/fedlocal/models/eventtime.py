@@ -1,0 +1,76 @@
+"""Event time: victimization risk in 6-month steps before and after a county's policy start.
+
+Each interview gets its reference period's position relative to the first month the policy was active
+in the county: step 0 is the first reference period that includes the start, -1 the last one wholly
+before it (the reference category), and the end steps bin everything further out. The coefficients
+come from the person fixed-effects (conditional) logit, so each is a within-person contrast with step
+-1. Leads near zero are consistent with parallel pre-trends; they cannot prove them, and they say
+nothing about shocks that coincide with the start itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fedlocal import FedlocalError
+from fedlocal.models.clogit import fit_conditional_logit, informative_rows
+from fedlocal.models.design import within_design
+from fedlocal.models.estimate import effect_row
+
+MIN_PERSONS = 100  # below this many informative persons the event-time terms are not estimated
+
+
+def start_months(panel: pd.DataFrame, policy: str) -> pd.Series:
+    """First month (YYYY-MM) each county's policy was active, from the county x month panel (01)."""
+    if policy not in panel.columns:
+        raise FedlocalError(f"data/policy-panel.parquet lacks column {policy!r}; rerun stage 'policies' (notebook 01).")
+    on = panel.loc[panel[policy] > 0, ["fips", "month"]]
+    return on.groupby("fips")["month"].min()
+
+
+def _month_index(ym) -> np.ndarray:
+    s = pd.Series(ym).astype(str)
+    return s.str.slice(0, 4).astype(int).to_numpy() * 12 + s.str.slice(5, 7).astype(int).to_numpy() - 1
+
+
+def event_steps(frame: pd.DataFrame, starts: pd.Series) -> np.ndarray:
+    """6-month step of each interview relative to its county's start (NaN where the county never starts)."""
+    start = frame["county_fips"].astype(str).map(starts)
+    d = _month_index(frame["interview_month"]) - np.where(start.isna(), 0, _month_index(start.fillna("2000-01")))
+    steps = np.floor((d - 1) / 6)
+    return np.where(start.isna().to_numpy(), np.nan, steps)
+
+
+def event_dummies(steps: np.ndarray, window: int) -> dict[str, np.ndarray]:
+    """Indicators for steps -window..window except -1 (reference); the end steps bin everything beyond."""
+    binned = np.clip(steps, -window, window)
+    return {f"e{k:+d}": (binned == k).astype(float) for k in range(-window, window + 1) if k != -1}
+
+
+def event_time(frame: pd.DataFrame, panel: pd.DataFrame, policy: str, window: int, cluster: str = "county",
+               group: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Event-time odds ratios for one policy and the joint test that all leads (steps < -1) are zero."""
+    steps = event_steps(frame, start_months(panel, policy))
+    dummies = event_dummies(steps, window)
+    d = within_design(frame, group=group, extra=dummies)
+    k = len(dummies)
+    info = informative_rows(d.y, d.person, d.X[:, :k])
+    summary = {"policy": policy, "group": group or "all", "persons": info.persons_kept,
+               "interviews": info.interviews_kept, "counties_started": int(start_months(panel, policy).size)}
+    if info.persons_kept < MIN_PERSONS:
+        summary.update(estimated=False, lead_chi2=float("nan"), lead_df=0, lead_p=float("nan"))
+        return pd.DataFrame(), summary
+    keep = info.keep_rows
+    fit = fit_conditional_logit(d.X[keep], d.y[keep], d.person[keep], d.names, d.clusters(cluster)[keep])
+    rows = []
+    for name in dummies:
+        est, se = fit.coef(name)
+        rows.append(effect_row(est, se, policy=policy, group=group or "all", event_time=int(name[1:])))
+    rows.append(effect_row(0.0, 0.0, policy=policy, group=group or "all", event_time=-1))
+    out = pd.DataFrame(rows).sort_values("event_time", ignore_index=True)
+    out.loc[out["event_time"] == -1, ["se", "p_value"]] = np.nan
+    leads = [n for n in dummies if int(n[1:]) < -1]
+    chi2, df, p = fit.wald(leads)
+    summary.update(estimated=True, lead_chi2=chi2, lead_df=df, lead_p=p)
+    return out, summary

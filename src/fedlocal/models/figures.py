@@ -1,0 +1,86 @@
+"""Figures of the model results: policy x group forest plot and event-time odds ratios."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+
+from fedlocal.models.pattern import GROUP_LABELS, POLICY_LABELS
+
+
+TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
+
+
+def _odds_axis(axis, lo: float, hi: float) -> None:
+    """A log axis labelled with plain odds ratios (0.5, 1, 2) instead of powers of ten."""
+    ticks = [t for t in TICKS if lo <= t <= hi] or [1.0]
+    axis.set_major_locator(ticker.FixedLocator(ticks))
+    axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def forest(estimates: pd.DataFrame, planted: pd.DataFrame | None, title: str):
+    """Within-person odds ratios with 95% CIs per policy and group; planted values as crosses when given."""
+    groups = [g for g in GROUP_LABELS if g in set(estimates["group"])]
+    policies = [p for p in POLICY_LABELS if p in set(estimates["policy"])]
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(groups) * len(policies) + 1.2))
+    colors = dict(zip(GROUP_LABELS, ["0.2", "tab:orange", "tab:blue", "tab:green"]))
+    ypos, labels = [], []
+    y = 0
+    for p in policies:
+        for g in groups:
+            r = estimates.loc[(estimates["policy"] == p) & (estimates["group"] == g)].iloc[0]
+            ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colors[g], lw=1.5)
+            ax.plot(r["odds_ratio"], y, "o", color=colors[g], ms=4)
+            if planted is not None and g != "all":
+                m = planted.loc[(planted["policy"] == p) & (planted["group"] == g), "planted"]
+                if len(m):
+                    ax.plot(float(m.iloc[0]), y, "x", color="crimson", ms=6, mew=1.5)
+            ypos.append(y)
+            labels.append(f"{POLICY_LABELS[p]}: {GROUP_LABELS[g]}")
+            y -= 1
+        y -= 0.6
+    ax.axvline(1.0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    _odds_axis(ax.xaxis, lo, hi)
+    ax.set_yticks(ypos, labels)
+    ax.set_xlabel("odds ratio of violent victimization, policy active vs not (within person, 95% CI)")
+    if planted is not None:
+        ax.plot([], [], "x", color="crimson", label="planted (synthetic data)")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def event_time_figure(coefs: pd.DataFrame, title: str):
+    """One panel per policy: odds ratio by 6-month step from the start (step -1 = reference)."""
+    policies = [p for p in POLICY_LABELS if len(coefs) and p in set(coefs["policy"])]
+    if not policies:
+        fig, ax = plt.subplots(figsize=(6.5, 2))
+        ax.text(0.5, 0.5, "too few persons whose victimization and event time both vary:\nno event-time terms estimated",
+                ha="center", va="center")
+        ax.set_axis_off()
+        ax.set_title(title)
+        return fig
+    fig, axes = plt.subplots(1, len(policies), figsize=(3.3 * len(policies), 3.2), sharey=True, squeeze=False)
+    for ax, p in zip(axes[0], policies):
+        c = coefs.loc[coefs["policy"] == p].sort_values("event_time")
+        t = c["event_time"].to_numpy()
+        ax.errorbar(t, c["odds_ratio"], yerr=[c["odds_ratio"] - c["ci_low"], c["ci_high"] - c["odds_ratio"]],
+                    fmt="o", ms=3.5, color="0.15", ecolor="0.5", capsize=2)
+        ax.axhline(1.0, color="black", lw=0.8)
+        ax.axvline(-0.5, color="crimson", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_title(POLICY_LABELS[p])
+        ax.set_xlabel("6-month steps from start (end steps binned)")
+        ax.set_xticks(np.arange(t.min(), t.max() + 1, 2))
+    axes[0][0].set_ylabel("odds ratio vs step -1 (95% CI)")
+    lo, hi = axes[0][0].get_ylim()
+    _odds_axis(axes[0][0].yaxis, lo, hi)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,61 @@
+"""Between-within design: decomposition, pooled interactions, joins and input errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fedlocal import FedlocalError
+from fedlocal.models.design import hybrid_design, prepare, within_design
+from fedlocal.models.simulate import simulate
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate(3000, 40, seed=4)
+
+
+@pytest.fixture(scope="module")
+def frame(sim):
+    return prepare(sim.interviews, sim.covariates)
+
+
+def test_within_part_has_zero_person_mean_and_between_is_constant(frame):
+    d = hybrid_design(frame)
+    df = pd.DataFrame(d.X, columns=d.names).assign(person=d.person)
+    g = df.groupby("person")
+    assert g["sc_within"].mean().abs().max() < 1e-12
+    assert g["sc_between"].nunique().max() == 1
+    np.testing.assert_allclose(df["sc_within"] + df["sc_between"], frame["sc"].to_numpy())
+    assert d.names[:4] == ["sc_within", "jem_within", "tfm_within", "antidetainer_within"]
+
+
+def test_pooled_terms_add_up_to_the_overall_ones(frame):
+    overall = hybrid_design(frame)
+    pooled = hybrid_design(frame, pooled=True)
+    P = pd.DataFrame(pooled.X, columns=pooled.names)
+    total = P[[f"tfm_within:{g}" for g in ("latino", "black", "white", "other")]].sum(axis=1)
+    np.testing.assert_allclose(total, overall.X[:, overall.names.index("tfm_within")], atol=1e-12)
+
+
+def test_group_design_drops_race_dummies(frame):
+    d = hybrid_design(frame, group="latino")
+    assert not any(n.startswith("race=") for n in d.names)
+    assert d.counts["interviews"] == int((frame["race_eth"] == "latino").sum())
+    with pytest.raises(FedlocalError, match="group"):
+        hybrid_design(frame, group="martian")
+
+
+def test_within_design_uses_only_time_varying_columns(frame):
+    d = within_design(frame)
+    assert d.names[:4] == ["sc", "jem", "tfm", "antidetainer"]
+    assert not any(n.startswith(("race", "region", "county_")) for n in d.names)
+
+
+def test_prepare_drops_interviews_without_covariates_and_checks_columns(sim):
+    cov = sim.covariates.loc[sim.covariates["year"] != 2010]
+    f = prepare(sim.interviews, cov)
+    assert f.attrs["dropped"] == int((sim.interviews["year"] == 2010).sum()) > 0
+    with pytest.raises(FedlocalError, match="ncvs-interviews.parquet lacks columns.*'sc'"):
+        prepare(sim.interviews.drop(columns="sc"), sim.covariates)
+    with pytest.raises(FedlocalError, match="county-covariates.parquet lacks"):
+        prepare(sim.interviews, sim.covariates.drop(columns="region"))
