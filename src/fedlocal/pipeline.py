@@ -259,7 +259,20 @@ def _execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = env_before
+    _portable(executed, stage, run)
     return executed
+
+
+def _portable(executed: Path, stage: Stage, run: Run) -> None:
+    """Executed notebooks are committed: record repository-relative paths, never this machine's."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"] = stage.notebook
+    meta["output_path"] = paths.relative_to_root(run.layout.notebooks / executed.name)
+    text = nbformat.writes(nb).replace(str(paths.ROOT) + "/", "")
+    executed.write_text(text)
 
 
 def _collect(stage: Stage, staging: Path) -> list[str]:

@@ -1,0 +1,59 @@
+"""Contracts between the pieces: notebooks <-> pipeline.yaml <-> parameters <-> README <-> CI."""
+
+import ast
+import re
+
+import jupytext
+import pytest
+
+from fedlocal import params, paths, pipeline
+
+STAGES = pipeline.load_stages()
+README = (paths.ROOT / "README.md").read_text()
+
+
+def parameters_cell(stage):
+    nb = jupytext.read(stage.notebook_path)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{stage.notebook}: expected exactly one cell tagged 'parameters', found {len(cells)}"
+    return cells[0].source
+
+
+def test_every_notebook_is_a_stage_and_every_stage_a_notebook():
+    on_disk = {p.relative_to(paths.ROOT).as_posix() for p in paths.NOTEBOOKS.glob("*.py")}
+    assert on_disk == {s.notebook for s in STAGES}
+    for s in STAGES:
+        assert re.fullmatch(r"notebooks/\d\d-[a-z]+(-[a-z0-9]+)+\.py", s.notebook), s.notebook
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_parameters_cell_holds_literals_for_exactly_the_stage_parameters(stage):
+    tree = ast.parse(parameters_cell(stage))
+    names = {}
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, f"{stage.notebook}: only `name = literal` lines"
+        names[node.targets[0].id] = ast.literal_eval(node.value)  # raises if not a literal
+    assert set(names) == {"input_dir", "output_dir", *stage.params}, stage.notebook
+    for k in stage.params:  # the notebook's own defaults are the schema's, so a student's standalone run matches
+        assert params.SCHEMA[k].default == names[k], f"{stage.notebook}: default of {k!r} differs from the schema"
+
+
+def test_the_readme_gives_the_two_commands_and_ci_runs_the_test_one():
+    assert "make all" in README and "make test" in README
+    ci = (paths.ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, re.M)
+
+
+def test_the_readme_outputs_table_lists_every_figure_and_table_with_its_notebook():
+    rows = [line for line in README.splitlines() if line.startswith("|")]
+    for s in STAGES:
+        for o in s.outputs:
+            if o.startswith(("figures/", "tables/")) and not o.endswith(".csv"):
+                hit = [r for r in rows if f"`{o}`" in r]
+                assert hit, f"README outputs table has no row for {o}"
+                assert any(s.notebook.split("/")[-1].removesuffix(".py") in r for r in hit), f"{o}: row lacks {s.notebook}"
+
+
+def test_no_output_is_declared_by_two_stages():
+    outs = [o for s in STAGES for o in s.outputs]
+    assert len(outs) == len(set(outs))
