@@ -282,6 +282,7 @@ for key, name in (("jem", "287(g) jail"), ("tfm", "287(g) task force"), ("sc_ear
     values[f"{key}_pct_latino_others"] = fmt_num(b.loc["pct_latino", f"{name}: others"], 1)
     values[f"{key}_population_k_adopters"] = fmt_int(b.loc["population_k", f"{name}: adopters"])
     values[f"{key}_population_k_others"] = fmt_int(b.loc["population_k", f"{name}: others"])
+values["border_sc_by_2010"] = fmt_int((sc_entry.reindex(border_fips) <= 2010).sum())
 save_variables(out, "counties", values)
 for k in sorted(values):
     print(f"{k}: {values[k]}")

@@ -175,8 +175,8 @@ out.data.mkdir(parents=True, exist_ok=True)
 estimates.to_csv(out.data / "model-estimates.csv", index=False, float_format="%.10g", lineterminator="\n")
 
 variables = {"source": source, "cluster": cluster, "survey_weights": "yes" if survey_weights else "no",
-             "persons": int(main["persons"].iloc[0]), "interviews": int(main["interviews"].iloc[0]),
-             "counties": int(main["counties"].iloc[0]),
+             "persons": fmt_int(main["persons"].iloc[0]), "interviews": fmt_int(main["interviews"].iloc[0]),
+             "counties": fmt_int(main["counties"].iloc[0]),
              "pattern_agree": int(pub["agrees"].sum()), "pattern_cells": int(len(pub))}
 for r in estimates.itertuples():
     key = f"{r.policy}_{r.group}"

@@ -237,6 +237,7 @@ def pct(b):
 
 
 sc_twfe = twfe[(twfe.term == "sc") & (twfe.outcome == OUTCOMES["log_violent_rate"])].iloc[0]
+jem_twfe = twfe[(twfe.term == "jem") & (twfe.outcome == OUTCOMES["log_violent_rate"])].iloc[0]
 sc_cs, ad_cs = cs["sc", "log_violent_rate"], cs["antidetainer", "log_violent_rate"]
 analysis_counts = coverage[coverage.year.between(2003, 2017)].analysis
 variables = {
@@ -245,6 +246,8 @@ variables = {
     "pop_share_2010": fmt_pct(coverage.set_index("year").pop_share_analysis[2010]),
     "match_threshold": fmt_num(msa_match_threshold, 2), "adoption_share": fmt_num(msa_adoption_share, 2),
     "sc_twfe_pct": pct(sc_twfe.estimate), "sc_twfe_ci_low_pct": pct(sc_twfe.ci_low), "sc_twfe_ci_high_pct": pct(sc_twfe.ci_high),
+    "jem_twfe_pct": pct(jem_twfe.estimate), "jem_twfe_ci_low_pct": pct(jem_twfe.ci_low),
+    "jem_twfe_ci_high_pct": pct(jem_twfe.ci_high),
     "sc_cs_pct": pct(sc_cs["overall"]["estimate"]), "sc_cs_ci_low_pct": pct(sc_cs["overall"]["ci_low"]),
     "sc_cs_ci_high_pct": pct(sc_cs["overall"]["ci_high"]), "sc_cs_n_msas": fmt_int(sc_cs["n_units"]),
     "sc_pretest_p": fmt_num(sc_cs["pretest"]["p_value"], 3),

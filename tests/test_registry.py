@@ -8,16 +8,18 @@ NAME = "white2016_sc/stateMOAdates.csv"
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
+def real_bytes():
+    """The registered file's true content (fetched through the real cache or mirror)."""
+    return registry.fetch(NAME).read_bytes()
+
+
+@pytest.fixture
+def isolated(real_bytes, tmp_path, monkeypatch):
     """An empty cache and a mirror of our own, so the real cache is never touched."""
     monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
     mirror = tmp_path / "mirror"
     monkeypatch.setenv(paths.MIRROR_ENV, str(mirror))
     return mirror
-
-
-def real_bytes():
-    return registry.fetch(NAME).read_bytes()
 
 
 def test_every_entry_names_a_source_licence_and_hash():
@@ -27,16 +29,16 @@ def test_every_entry_names_a_source_licence_and_hash():
         assert e["url"] is not None or e.get("note"), f"{name}: no URL and no note saying why"
 
 
-def test_fetch_copies_from_the_mirror_and_verifies(isolated):
-    data = real_bytes()
+def test_fetch_copies_from_the_mirror_and_verifies(isolated, real_bytes):
+    data = real_bytes
     (isolated / "white2016_sc").mkdir(parents=True)
     (isolated / NAME).write_bytes(data)
     got = registry.fetch(NAME)
     assert got == paths.RAW_CACHE / NAME and got.read_bytes() == data
 
 
-def test_a_corrupted_file_is_refused_with_the_expected_hash(isolated):
-    data = real_bytes()
+def test_a_corrupted_file_is_refused_with_the_expected_hash(isolated, real_bytes):
+    data = real_bytes
     (isolated / "white2016_sc").mkdir(parents=True)
     (isolated / NAME).write_bytes(data.replace(b"1", b"2", 1))
     with pytest.raises(registry.InputError) as err:

@@ -205,3 +205,17 @@ def test_mixed_cross_reference_and_citation(run_dir, tmp_path):
     out = render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
     html = re.sub(r"[ \n]+", " ", out["html"].read_text())
     assert re.search(r'>Table\xa02</a> <span class="citation" data-cites="hausman2020">', html)
+
+
+def test_restricted_run_has_nothing_planted():
+    """The planted_odds_ratios parameter only shapes the simulation: a restricted run must not quote it."""
+    v = render.colophon_variables({**MANIFEST, "ncvs_source": "restricted"})
+    assert v["planted"].startswith("none") and "1.2" not in v["planted"]
+    assert "restricted" in v["data_source"]
+
+
+def test_typst_page_comes_from_the_quarto_project(tmp_path):
+    project = tmp_path / "_quarto.yml"
+    project.write_text("format:\n  typst:\n    keep-typ: false\n    margin: {x: 2cm, y: 2.2cm}\n    fontsize: 10pt\n")
+    assert render.typst_page(project) == {"margin": {"x": "2cm", "y": "2.2cm"}, "fontsize": "10pt"}
+    assert set(render.typst_page()) <= set(render.TYPST_PAGE_KEYS)

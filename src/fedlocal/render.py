@@ -45,6 +45,7 @@ LUA_FILTER = REPORT_FILES / "quarto.lua"
 HTML_CSS = REPORT_FILES / "manuscript.css"
 TYPST_HEADER = REPORT_FILES / "manuscript-header.typ"
 
+TYPST_PAGE_KEYS = ("papersize", "margin", "fontsize")  # keys shared by Quarto's typst format and pandoc's template
 SHORTCODE = re.compile(r"\{\{<\s*([\w-]+)\s*(.*?)\s*>\}\}")
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 LABEL_DEFINED = re.compile(r"\{#((?:fig|tbl)-[\w-]+)")
@@ -136,6 +137,8 @@ def colophon_variables(manifest: dict) -> dict[str, str]:
     planted = p.get("planted_odds_ratios") or {}
     planted_text = "; ".join(f"{pol} x {grp}: {odds:g}" for pol, row in sorted(planted.items())
                              for grp, odds in sorted(row.items())) or "none (all 1.0)"
+    if source != "synthetic":  # the planted_odds_ratios parameter only shapes the simulation
+        planted_text = "none (real survey data: nothing is planted)"
     if source == "synthetic":
         data_source = (f"synthetic NCVS person-interview panel simulated by the pipeline (seed {p.get('seed')}, "
                        f"scale {p.get('scale')}); all other inputs are real public data")
@@ -232,6 +235,15 @@ def resolve_shortcodes(text: str, layout: Layout, variables: dict) -> str:
                   text, count=1)
 
 
+def typst_page(project: Path = QUARTO_PROJECT) -> dict:
+    """The page settings of _quarto.yml's typst format (paper, margins, font size) for pandoc's Typst template.
+
+    One place sets the page for both engines: Quarto reads them itself; the fallback passes them as metadata.
+    """
+    fmt = ((yaml.safe_load(Path(project).read_text()) or {}).get("format") or {}).get("typst") or {}
+    return {k: fmt[k] for k in TYPST_PAGE_KEYS if k in fmt}
+
+
 # --- engines ------------------------------------------------------------------------------------------------
 
 def _pandoc(args: list[str], cwd: Path) -> None:
@@ -282,8 +294,9 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
 
         t0 = time.monotonic()
         say("  pandoc: markdown -> Typst ...")
+        (build / "typst-page.yml").write_text(yaml.safe_dump(typst_page()))
         _pandoc(common + ["--to", "typst", "--standalone", "--include-in-header", str(TYPST_HEADER),
-                          "--output", "index.typ"], build)
+                          "--metadata-file", "typst-page.yml", "--output", "index.typ"], build)
         say("  typst: compiling the PDF ...")
         try:
             typst.compile(str(build / "index.typ"), output=str(build / "index.pdf"), root=str(build))

@@ -16,6 +16,8 @@ TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
 def _odds_axis(axis, lo: float, hi: float) -> None:
     """A log axis labelled with plain odds ratios (0.5, 1, 2) instead of powers of ten."""
     ticks = [t for t in TICKS if lo <= t <= hi] or [1.0]
+    if hi / lo > 20:  # on a wide axis 0.8 and 1.25 crowd the label at 1
+        ticks = [t for t in ticks if t not in (0.8, 1.25)]
     axis.set_major_locator(ticker.FixedLocator(ticks))
     axis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     axis.set_minor_formatter(ticker.NullFormatter())
@@ -50,8 +52,8 @@ def forest(estimates: pd.DataFrame, planted: pd.DataFrame | None, title: str):
     ax.set_xlabel("odds ratio of violent victimization, policy active vs not (within person, 95% CI)")
     if planted is not None:
         ax.plot([], [], "x", color="crimson", label="planted (synthetic data)")
-        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    ax.set_title(title)
+        ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
+    ax.set_title(title, loc="left")
     fig.tight_layout()
     return fig
 
@@ -66,8 +68,12 @@ def event_time_figure(coefs: pd.DataFrame, title: str):
         ax.set_axis_off()
         ax.set_title(title)
         return fig
-    fig, axes = plt.subplots(1, len(policies), figsize=(3.3 * len(policies), 3.2), sharey=True, squeeze=False)
-    for ax, p in zip(axes[0], policies):
+    ncol = min(2, len(policies))  # two panels a row stay legible at page width
+    nrow = -(-len(policies) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.8 * nrow), sharey=True, squeeze=False)
+    for ax in axes.flat[len(policies):]:
+        ax.set_axis_off()
+    for ax, p in zip(axes.flat, policies):
         c = coefs.loc[coefs["policy"] == p].sort_values("event_time")
         t = c["event_time"].to_numpy()
         ax.errorbar(t, c["odds_ratio"], yerr=[c["odds_ratio"] - c["ci_low"], c["ci_high"] - c["odds_ratio"]],
@@ -78,7 +84,8 @@ def event_time_figure(coefs: pd.DataFrame, title: str):
         ax.set_title(POLICY_LABELS[p])
         ax.set_xlabel("6-month steps from start (end steps binned)")
         ax.set_xticks(np.arange(t.min(), t.max() + 1, 2))
-    axes[0][0].set_ylabel("odds ratio vs step -1 (95% CI)")
+    for row in axes:
+        row[0].set_ylabel("odds ratio vs step -1 (95% CI)")
     lo, hi = axes[0][0].get_ylim()
     _odds_axis(axes[0][0].yaxis, lo, hi)
     fig.suptitle(title)

@@ -18,6 +18,9 @@ before --citeproc (filters and citeproc run in command-line order).
 local NBSP = "\u{00A0}"
 local KINDS = { fig = "Figure", tbl = "Table" }
 
+local WIDE_TABLE_COLUMNS = 8   -- tables with this many columns or more are set smaller in the PDF
+local WIDE_TABLE_SCALE = "0.86em"
+
 local numbers = {}   -- label -> number
 local counters = { fig = 0, tbl = 0 }
 
@@ -93,7 +96,17 @@ local function number_div(div)
     if tables ~= 1 then
       error("table float '" .. id .. "' must contain exactly one table (the included .md), found " .. tables)
     end
-    return pandoc.Div(body, pandoc.Attr(id, { "fedlocal-table" }))
+    local out = pandoc.Div(body, pandoc.Attr(id, { "fedlocal-table" }))
+    local columns = 0
+    for _, b in ipairs(body) do
+      if b.t == "Table" then columns = #b.colspecs end
+    end
+    if FORMAT:match("typst") and columns >= WIDE_TABLE_COLUMNS then
+      -- A wide table gets a smaller face in the PDF, so that its cells wrap less (HTML scrolls instead).
+      return pandoc.Blocks({ pandoc.RawBlock("typst", "#[#show table: set text(size: " .. WIDE_TABLE_SCALE .. ")"), out,
+                             pandoc.RawBlock("typst", "]") })
+    end
+    return out
   end
   return pandoc.Figure(body, { long = pandoc.Blocks(caption) }, pandoc.Attr(id))
 end
