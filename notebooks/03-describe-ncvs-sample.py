@@ -130,7 +130,7 @@ display
 
 # %%
 by_year = interviews.groupby("year").agg(interviews=("person_id", "size"), persons=("person_id", "nunique"))
-mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index")[list(GROUPS)]
+mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index").reindex(columns=list(GROUPS), fill_value=0.0)
 expo = interviews.groupby("year")[list(POLICIES)].mean()
 table = pd.concat([by_year, mix.add_prefix("share_"), expo.add_prefix("exposed_")], axis=1).reset_index()
 shown = table.copy()
@@ -163,7 +163,7 @@ save_figure(fig, out, "ncvs-exposure-by-year")
 # %%
 targets = calibration.prevalence_targets(first_year, last_year)
 prev = calibration.weighted_prevalence(interviews, "year")
-prev_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack()
+prev_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack().reindex(columns=list(GROUPS))
 fig, ax = plt.subplots()
 ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
 ax.plot(prev.index, 100 * prev, "ko-", label="all persons")

@@ -95,3 +95,27 @@ def test_the_ci_run_renders_to_html_and_pdf(ci_run):
     assert 8 <= len(pypdf.PdfReader(out["pdf"]).pages) <= 40
     variables = yaml.safe_load((ci_run / "_variables.yml").read_text())
     assert variables["ncvs"]["interviews"] in text and "synthetic" in text
+
+
+def test_the_ncvs_stage_runs_on_a_restricted_directory(ci_run, tmp_path, monkeypatch):
+    """A research-data-center user: the same stage, pointed at raw NCVS files through FEDLOCAL_NCVS_DIR."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location("raw_ncvs", paths.ROOT / "tests" / "data" / "test_ncvs_restricted.py")
+    raw_ncvs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(raw_ncvs)
+    (tmp_path / "rdc").mkdir()
+    files = raw_ncvs.write(tmp_path / "rdc", *raw_ncvs.raw_files())
+    monkeypatch.setenv(paths.RESTRICTED_ENV, str(files))
+    run = tmp_path / "run"
+    shutil.copytree(ci_run, run)
+    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", ["ncvs_source=restricted"], out=run, only=["ncvs"],
+                          progress=False, say=lambda s: None)
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(Layout.at(run).resolve("data/ncvs-interviews.parquet")).metadata
+    assert meta[b"fedlocal_source"] == b"restricted"
+    interviews = pd.read_parquet(Layout.at(run).resolve("data/ncvs-interviews.parquet"))
+    assert len(interviews) == 6 and set(interviews["county_fips"]) == {"06037", "48201"}
+    assert "synthetic" not in (run / "tables" / "ncvs-sample-by-year.md").read_text()

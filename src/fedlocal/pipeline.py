@@ -30,7 +30,7 @@ from fedlocal.paths import Layout
 PACKAGES = ("numpy", "pandas", "pyarrow", "scipy", "statsmodels", "pyfixest", "differences", "matplotlib",
             "papermill", "jupytext", "ipykernel", "pooch", "xlrd", "pyreadstat", "pyreadr", "pypandoc_binary", "typst")
 CODE_SUFFIXES = {".py", ".yaml", ".yml"}
-NOT_STAGE_CODE = {"render.py", "cli.py"}  # the manuscript engine and the command line do not change stage results
+NOT_STAGE_CODE = {"render.py", "cli.py", "pipeline.py", "__main__.py"}  # the runner, CLI and manuscript engine do not change stage results
 
 
 class PipelineError(FedlocalError):
@@ -244,7 +244,8 @@ def _execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     os.environ["MPLBACKEND"] = "Agg"
     try:
         pm.execute_notebook(nb, str(executed), parameters=parameters, kernel_name="python3",
-                            progress_bar=progress, cwd=str(paths.ROOT), report_mode=False)
+                            progress_bar=progress, cwd=str(paths.ROOT), report_mode=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
     except pm.PapermillExecutionError as err:
         failed = run.layout.notebooks / "failed" / executed.name
         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -325,6 +326,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     manifest.setdefault("stages", {})
     t_all = time.monotonic()
+    ran: set[str] = set()
     for i, stage in enumerate(selected, 1):
         status, reason = stage_status(stage, run, manifest, code, by_name)
         head = f"[{i}/{len(selected)}] {stage.name} ({stage.notebook})"
@@ -361,11 +363,15 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
         merge_variables(layout)
         manifest.update(_manifest_header(run, stages, started))
         _write_atomic(layout.manifest, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        ran.add(stage.name)
         say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
     try:
         run.staging.rmdir()
     except OSError:
         pass
+    if all(stage.name not in ran for stage in selected) and layout.manifest.is_file():
+        say(f"nothing to do: every stage is up to date ({time.monotonic() - t_all:.1f} s)")
+        return manifest
     merge_variables(layout)
     manifest.update(_manifest_header(run, stages, started))
     manifest["finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
