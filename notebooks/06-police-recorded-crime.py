@@ -232,8 +232,7 @@ save_figure(fig, out, "police-crime-event-study")
 
 # %%
 def pct(b):
-    """A log-point coefficient as a percent change."""
-    return fmt_num(100 * (np.exp(b) - 1), 1)
+    return fmt_num(metro.percent_change(b), 1)
 
 
 sc_twfe = twfe[(twfe.term == "sc") & (twfe.outcome == OUTCOMES["log_violent_rate"])].iloc[0]

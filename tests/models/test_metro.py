@@ -55,3 +55,9 @@ def test_callaway_santanna_drops_small_cohorts_and_needs_treated_units():
 
 def test_minimum_detectable_effect():
     assert metro.minimum_detectable_effect(1.0) == pytest.approx(1.959964 + 0.841621, rel=1e-5)
+
+
+def test_percent_change_of_log_points():
+    assert metro.percent_change(0.0) == 0.0
+    assert metro.percent_change(np.log(1.5)) == pytest.approx(50.0)
+    assert metro.percent_change(-0.1) == pytest.approx(-9.516, abs=1e-3)

@@ -150,3 +150,8 @@ def _first_row(table: pd.DataFrame) -> dict:
 def minimum_detectable_effect(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
     """Smallest true effect a two-sided test at `alpha` detects with probability `power`, given its SE."""
     return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
+
+
+def percent_change(log_points: float) -> float:
+    """A coefficient on a log outcome as the percent change it implies, 100 * (exp(b) - 1)."""
+    return 100 * (np.exp(log_points) - 1)
