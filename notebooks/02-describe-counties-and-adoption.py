@@ -35,7 +35,7 @@ import pandas as pd
 from fedlocal.data import covariates
 from fedlocal.models import adoption
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, fmt_num, fmt_pct, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import fmt_int, fmt_num, save_figure, save_table, save_variables, setup_matplotlib
 
 src, out = layout(input_dir), layout(output_dir)
 out.data.mkdir(parents=True, exist_ok=True)

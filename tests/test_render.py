@@ -154,30 +154,19 @@ def test_pdf_pages_and_text(rendered):
     assert "??" not in text and "{{<" not in text
 
 
-def test_missing_variable_is_named(run_dir, tmp_path):
-    art = tmp_path / "index.qmd"
-    art.write_text(ARTICLE.replace("demo.count", "demo.nowhere"))
-    (tmp_path / "references.bib").write_text(BIB)
-    with pytest.raises(render.RenderError, match=r"demo\.nowhere"):
-        render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
-
-
-def test_missing_figure_is_named(run_dir, tmp_path):
-    art = tmp_path / "index.qmd"
-    art.write_text(ARTICLE.replace("/figures/rate-by-year.png){#fig-second}", "/figures/absent.png){#fig-second}"))
-    (tmp_path / "references.bib").write_text(BIB)
-    with pytest.raises(render.RenderError, match=r"figures/absent\.png"):
-        render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
-
-
-def test_unknown_cross_reference_and_citation_fail(run_dir, tmp_path):
+@pytest.mark.parametrize("old, new, named", [
+    ("demo.count", "demo.nowhere", r"demo\.nowhere"),                                 # a variable
+    ("/figures/rate-by-year.png){#fig-second}", "/figures/absent.png){#fig-second}",
+     r"figures/absent\.png"),                                                         # a figure
+    ("See also @tbl-second", "See also @tbl-nowhere", "tbl-nowhere"),                  # a cross-reference
+    ("[@baumer2023]", "[@nobody1999]", "nobody1999"),                                  # a citation
+])
+def test_a_missing_reference_is_named(run_dir, tmp_path, old, new, named):
     (tmp_path / "references.bib").write_text(BIB)
     art = tmp_path / "index.qmd"
-    art.write_text(ARTICLE.replace("See also @tbl-second", "See also @tbl-nowhere"))
-    with pytest.raises(render.RenderError, match="tbl-nowhere"):
-        render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
-    art.write_text(ARTICLE.replace("[@baumer2023]", "[@nobody1999]"))
-    with pytest.raises(render.RenderError, match="nobody1999"):
+    assert old in ARTICLE
+    art.write_text(ARTICLE.replace(old, new))
+    with pytest.raises(render.RenderError, match=named):
         render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
 
 

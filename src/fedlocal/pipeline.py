@@ -15,9 +15,8 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -84,10 +83,6 @@ def load_stages(path: Path | None = None) -> list[Stage]:
         seen.add(st.name)
         stages.append(st)
     return stages
-
-
-def _sha256_file(path: Path) -> str:
-    return registry.sha256(path)
 
 
 def code_hash() -> str:
@@ -183,9 +178,9 @@ def stage_fingerprint(stage: Stage, run: Run, code: str, by_name: dict[str, Stag
     upstream = {}
     for o in (o for n in stage.needs for o in by_name[n].outputs):
         p = layout.resolve(o)
-        upstream[o] = _sha256_file(p) if p.is_file() else None
+        upstream[o] = registry.sha256(p) if p.is_file() else None
     return {
-        "notebook": _sha256_file(stage.notebook_path),
+        "notebook": registry.sha256(stage.notebook_path),
         "code": code,
         "params": {k: run.values[k] for k in stage.params},
         "inputs": {n: registry.entry(n)["sha256"] for n in stage.inputs},
@@ -209,7 +204,7 @@ def stage_status(stage: Stage, run: Run, manifest: dict, code: str, by_name: dic
         p = run.layout.resolve(o)
         if not p.is_file():
             return "out of date", f"output {o} is missing"
-        if _sha256_file(p) != digest:
+        if registry.sha256(p) != digest:
             return "out of date", f"output {o} was modified"
     if set(rec.get("outputs", {})) != set(stage.outputs):
         return "out of date", "declared outputs changed"
@@ -347,7 +342,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
             target = layout.resolve(o)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged.resolve(o), target)
-            record[o] = _sha256_file(target)
+            record[o] = registry.sha256(target)
         layout.notebooks.mkdir(parents=True, exist_ok=True)
         os.replace(executed, layout.notebooks / executed.name)
         shutil.rmtree(staging, ignore_errors=True)
@@ -388,7 +383,7 @@ def _manifest_header(run: Run, stages: list[Stage], started: str) -> dict:
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "params_file": paths.relative_to_root(run.params_file),
-        "params_sha256": _sha256_file(run.params_file),
+        "params_sha256": registry.sha256(run.params_file),
         "overrides": list(run.overrides),
         "params": run.values,
         "ncvs_source": run.values["ncvs_source"],

@@ -98,7 +98,6 @@ def fit_conditional_logit(X: np.ndarray, y: np.ndarray, person, names: list[str]
     pats = _patterns(X[:, keep], y, codes)
     k = len(keep)
     b = np.zeros(k)
-    ll_old = -np.inf
     converged = False
 
     def evaluate(beta):
