@@ -51,8 +51,8 @@ import numpy as np
 import pandas as pd
 
 from fedlocal.data.ncvs import calibration, restricted, schema, synthetic
-from fedlocal.exposure import link_exposure
-from fedlocal.params import GROUPS, POLICIES
+from fedlocal.exposure.interviews import link_exposure
+from fedlocal.vocab import POLICIES, RACE_ETH
 from fedlocal.paths import layout
 from fedlocal.report import fmt_int, fmt_num, fmt_pct, save_figure, save_table, save_variables, setup_matplotlib
 
@@ -130,7 +130,7 @@ display
 
 # %%
 by_year = interviews.groupby("year").agg(interviews=("person_id", "size"), persons=("person_id", "nunique"))
-mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index").reindex(columns=list(GROUPS), fill_value=0.0)
+mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index").reindex(columns=list(RACE_ETH), fill_value=0.0)
 expo = interviews.groupby("year")[list(POLICIES)].mean()
 table = pd.concat([by_year, mix.add_prefix("share_"), expo.add_prefix("exposed_")], axis=1).reset_index()
 shown = table.copy()
@@ -163,11 +163,11 @@ save_figure(fig, out, "ncvs-exposure-by-year")
 # %%
 targets = calibration.prevalence_targets(first_year, last_year)
 prev = calibration.weighted_prevalence(interviews, "year")
-prev_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack().reindex(columns=list(GROUPS))
+prev_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack().reindex(columns=list(RACE_ETH))
 fig, ax = plt.subplots()
 ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
 ax.plot(prev.index, 100 * prev, "ko-", label="all persons")
-for g in GROUPS:
+for g in RACE_ETH:
     ax.plot(prev_group.index, 100 * prev_group[g], marker=".", alpha=0.8, label=g)
 ax.set_xlabel("interview year")
 ax.set_ylabel("% of interviews with a violent victimization")

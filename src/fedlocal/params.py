@@ -19,9 +19,8 @@ from typing import Any
 import yaml
 
 from fedlocal import FedlocalError
-
-POLICIES = ("sc", "jem", "tfm", "antidetainer")
-GROUPS = ("latino", "black", "white", "other")
+from fedlocal.vocab import (BOUND_DATES, CLUSTERS, EXPOSURE_RULES, MONTH_CODINGS, NCVS_SOURCES, POLICIES, RACE_ETH,
+                            SC_ENDS)
 
 
 class ParamError(FedlocalError):
@@ -47,27 +46,27 @@ SCHEMA: dict[str, Param] = {
     "last_year": Param("int", 2014, "Last NCVS interview year in the analysis window.", lo=2005, hi=2014),
     # policy coding (01)
     "sc_end": Param("choice", "window_end", "When Secure Communities switches off: 'window_end' keeps it on through "
-                    "December 2014; 'suspension' ends it on 2014-11-20 (DHS memo).", choices=("window_end", "suspension")),
+                    "December 2014; 'suspension' ends it on 2014-11-20 (DHS memo).", choices=SC_ENDS),
     "tfm_end_by": Param("date", "2012-12-31", "Latest end date of any 287(g) task-force component (ICE ended the model in December 2012)."),
     "antidetainer_city_policies": Param("bool", False, "Whether a city-only policy that does not govern the county jail switches its county on."),
     "antidetainer_bound_date": Param("choice", "in_place_by", "Date used for policies known only by an upper bound: 'in_place_by' "
-                                     "(conservative) or 'midpoint' between not_before and in_place_by.", choices=("in_place_by", "midpoint")),
+                                     "(conservative) or 'midpoint' between not_before and in_place_by.", choices=BOUND_DATES),
     "month_coding": Param("choice", "majority", "How a month with a mid-month start or end counts in the county x month panel: "
                           "'any_day', 'majority' (active on at least half of its days) or 'full_month'.",
-                          choices=("any_day", "majority", "full_month")),
+                          choices=MONTH_CODINGS),
     # synthetic NCVS (03)
     "ncvs_source": Param("choice", "synthetic", "NCVS person-interview source: 'synthetic' (simulated, default) or 'restricted' "
-                         "(the real county-identified file, directory in FEDLOCAL_NCVS_DIR).", choices=("synthetic", "restricted")),
+                         "(the real county-identified file, directory in FEDLOCAL_NCVS_DIR).", choices=NCVS_SOURCES),
     "scale": Param("float", 1.0, "Synthetic sample size relative to the paper's (1.0 = about 354,000 persons, 1,006,000 interviews).", lo=0.001, hi=3.0),
     "exposure_rule": Param("choice", "any", "Exposure of an interview's 6-month reference period to a policy: 'any' day active, "
                            "'all' days, 'share' of days, or 'at_interview' (active in the interview month).",
-                           choices=("any", "all", "share", "at_interview")),
+                           choices=EXPOSURE_RULES),
     "planted_odds_ratios": Param("odds_table", {"sc": {"latino": 1.2}, "tfm": {"latino": 1.2}},
                                  "Synthetic data only: odds ratios planted per policy x group (missing cells = 1.0)."),
     "county_sd": Param("float", 0.25, "Synthetic data only: SD of the county random intercept (log-odds).", lo=0.0, hi=3.0),
     "person_sd": Param("float", 0.8, "Synthetic data only: SD of the person random intercept (log-odds).", lo=0.0, hi=5.0),
     # models (04, 05)
-    "cluster": Param("choice", "county", "Cluster for standard errors.", choices=("county", "person")),
+    "cluster": Param("choice", "county", "Cluster for standard errors.", choices=CLUSTERS),
     "survey_weights": Param("bool", False, "Weight models by the person weight.", ),
     "event_window": Param("int", 6, "Event-time leads and lags, in 6-month steps on each side of the start date.", lo=1, hi=12),
     # police-recorded crime (06)
@@ -89,7 +88,7 @@ def _allowed(p: Param) -> str:
     if p.kind == "date":
         return "a date YYYY-MM-DD"
     if p.kind == "odds_table":
-        return f"a mapping policy -> group -> odds ratio > 0, policies {POLICIES}, groups {GROUPS}"
+        return f"a mapping policy -> group -> odds ratio > 0, policies {POLICIES}, groups {RACE_ETH}"
     return f"a {p.kind}"
 
 
@@ -130,7 +129,7 @@ def _check(key: str, value: Any, where: str) -> Any:
             if not isinstance(row, dict):
                 raise bad(f" (policy {pol!r} must map groups to odds ratios)")
             for g, v in row.items():
-                if g not in GROUPS:
+                if g not in RACE_ETH:
                     raise bad(f" (unknown group {g!r} under {pol!r})")
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                     raise bad(f" ({pol}.{g} must be a positive number)")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fedlocal import FedlocalError
-from fedlocal.params import GROUPS, POLICIES
+from fedlocal.vocab import POLICIES, RACE_ETH
 
 SOURCES = ("synthetic", "restricted")
 SOURCE_KEY = b"fedlocal_source"
@@ -53,7 +53,7 @@ COLUMNS: dict[str, Column] = {
     "weight": Column("float64", "Person weight (NCVS WGTPERCY or the synthetic design weight).", lo=0.0),
     "age": Column("int16", "Age in years at the interview (persons 12 and older).", lo=12, hi=120),
     "sex": Column("str", "Sex.", ("male", "female")),
-    "race_eth": Column("str", "Race/ethnicity: Latino (any race), non-Latino Black, non-Latino white, non-Latino other.", GROUPS),
+    "race_eth": Column("str", "Race/ethnicity: Latino (any race), non-Latino Black, non-Latino white, non-Latino other.", RACE_ETH),
     "marital": Column("str", "Marital status.", ("married", "never", "divorced_separated", "widowed")),
     "education": Column("str", "Highest education: less than high school, high school, some college, bachelor's or more.",
                         ("less_hs", "hs", "some_college", "ba_plus")),

@@ -36,8 +36,8 @@ import pandas as pd
 from fedlocal import FedlocalError
 from fedlocal.data.ncvs import calibration
 from fedlocal.data.ncvs.schema import conform
-from fedlocal.exposure import link_exposure, reference_period
-from fedlocal.params import GROUPS, POLICIES
+from fedlocal.exposure.interviews import link_exposure, reference_period
+from fedlocal.vocab import POLICIES, RACE_ETH
 
 PAPER_PERSONS = 354_000
 PAPER_INTERVIEWS = 1_006_000
@@ -223,7 +223,7 @@ def _race_shares(sampled: pd.DataFrame) -> np.ndarray:
     blk = np.clip(blk, 0, None) * np.clip(1 - lat, 0, None)  # Black shares are of all persons; keep non-Latino part
     blk = np.minimum(blk, np.clip(1 - lat - wht, 0, None))
     other = np.clip(1 - lat - blk - wht, 0, None)
-    s = np.column_stack([lat, blk, wht, other])  # order of GROUPS
+    s = np.column_stack([lat, blk, wht, other])  # order of RACE_ETH
     return s / s.sum(axis=1, keepdims=True)
 
 
@@ -237,7 +237,7 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
     (median_hh_income, pct_owner, poverty_rate, unemployment_rate, pct_same_house; with a `year`
     column they vary by year). `spells`: fips, program, start, end (policy spells).
     """
-    if GROUPS != ("latino", "black", "white", "other"):
+    if RACE_ETH != ("latino", "black", "white", "other"):
         raise AssertionError("group order changed")
     planted = planted_table(planted_odds_ratios)
     rng = np.random.default_rng(seed)
@@ -258,12 +258,12 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
     hh_race = _categorical(rng, shares[hh_county])
     med = sampled["median_hh_income"].to_numpy(float) if "median_hh_income" in sampled else np.full(len(sampled), 52_000.0)
     med = np.where(np.isfinite(med), med, np.nanmedian(med) if np.isfinite(med).any() else 52_000.0)
-    ratio = np.array([INCOME_RATIO[g] for g in GROUPS])
+    ratio = np.array([INCOME_RATIO[g] for g in RACE_ETH])
     income = np.exp(np.log(med[hh_county] * ratio[hh_race]) + rng.normal(0, 0.85, H))
     hh_income = (np.searchsorted(INCOME_EDGES, income, side="right") + 1).astype(np.int8)
     own = sampled["pct_owner"].to_numpy(float) / 100 if "pct_owner" in sampled else np.full(len(sampled), 0.65)
     own = np.clip(np.where(np.isfinite(own), own, 0.65), 0.05, 0.95)
-    shift = np.array([OWNER_SHIFT[g] for g in GROUPS])
+    shift = np.array([OWNER_SHIFT[g] for g in RACE_ETH])
     lo = np.log(own[hh_county] / (1 - own[hh_county])) + shift[hh_race] + 0.15 * (hh_income - 10)
     hh_owner = (rng.random(H) < 1 / (1 + np.exp(-lo))).astype(np.int8)
     original = hh_address != np.r_[-1, hh_address[:-1]]  # the household found at the address when it entered
@@ -271,7 +271,7 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
 
     # persons: race of their household; age, sex, marital, education, employment
     p_race = hh_race[p_hh]
-    age_mix = np.array([AGE_MIX[g] for g in GROUPS])[p_race]
+    age_mix = np.array([AGE_MIX[g] for g in RACE_ETH])[p_race]
     adult = sk["p_first"]
     age_mix = np.where(adult[:, None], age_mix * np.array([0, 1, 1, 1, 1, 1.0]), age_mix)
     ag = _categorical(rng, age_mix)
@@ -282,7 +282,7 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
     ag = np.where(turned12, 0, ag)
     male = rng.random(P) < np.where(ag == 0, 0.51, 0.485)
     marital = _categorical(rng, np.array(MARITAL_BY_AGE)[ag])
-    edu_adult = np.array([EDUCATION_25PLUS[g] for g in GROUPS])[p_race]
+    edu_adult = np.array([EDUCATION_25PLUS[g] for g in RACE_ETH])[p_race]
     edu_young = np.tile([0.15, 0.30, 0.45, 0.10], (P, 1))
     edu_p = np.where((ag == 0)[:, None], np.tile([1.0, 0, 0, 0], (P, 1)), np.where((ag == 1)[:, None], edu_young, edu_adult))
     education = _categorical(rng, edu_p)
@@ -309,7 +309,7 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
     elapsed = STEP * (k - sk["p_ks"][person]) / 12.0
     df["age"] = np.floor(age0[person] + elapsed).astype(np.int16)
     df["sex"] = np.where(male[person], "male", "female")
-    df["race_eth"] = np.asarray(GROUPS, dtype=object)[p_race[person]]
+    df["race_eth"] = np.asarray(RACE_ETH, dtype=object)[p_race[person]]
     df["marital"] = np.asarray(MARITAL, dtype=object)[marital[person]]
     df["education"] = np.asarray(EDUCATION, dtype=object)[education[person]]
     df["employed"] = employed[person].astype(np.int8)
@@ -334,7 +334,7 @@ def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, s
     # victimization
     eta = county_effect[hh_county[hh]] + person_effect[person]
     eta = eta + _county_covariate_effect(counties, df)
-    log_or = np.log(planted.pivot(index="group", columns="policy", values="odds_ratio").loc[list(GROUPS), list(POLICIES)].to_numpy())
+    log_or = np.log(planted.pivot(index="group", columns="policy", values="odds_ratio").loc[list(RACE_ETH), list(POLICIES)].to_numpy())
     targets = calibration.prevalence_targets(first_year, last_year)
     gradient, coefs = _rake_gradients(df, eta, targets)  # raked before the planted effects, which it must not absorb
     eta = eta + gradient
@@ -428,10 +428,10 @@ def planted_table(planted_odds_ratios: dict | None) -> pd.DataFrame:
     rows = []
     for p in POLICIES:
         given = planted_odds_ratios.get(p, {}) or {}
-        unknown = set(given) - set(GROUPS)
+        unknown = set(given) - set(RACE_ETH)
         if unknown:
-            raise SyntheticInputError(f"planted_odds_ratios.{p}: unknown group(s) {sorted(unknown)}; groups are {GROUPS}.")
-        for g in GROUPS:
+            raise SyntheticInputError(f"planted_odds_ratios.{p}: unknown group(s) {sorted(unknown)}; groups are {RACE_ETH}.")
+        for g in RACE_ETH:
             rows.append({"policy": p, "group": g, "odds_ratio": float(given.get(g, 1.0))})
     unknown = set(planted_odds_ratios) - set(POLICIES)
     if unknown:
@@ -461,7 +461,7 @@ def calibration_checks(df: pd.DataFrame, info: dict, scale: float) -> pd.DataFra
     s = info["sampled_counties"]
     share_target = (np.stack(s["race_shares"].to_numpy()) * s["represents"].to_numpy()[:, None]).sum(axis=0) / s["represents"].sum()
     w = df["weight"].to_numpy()
-    for j, g in enumerate(GROUPS):
+    for j, g in enumerate(RACE_ETH):
         got = w[df["race_eth"].to_numpy() == g].sum() / w.sum()
         rows.append({"check": f"share {g} (weighted)", "target": share_target[j], "value": got,
                      "gap": got - share_target[j], "tolerance": 0.01, "kind": "absolute"})

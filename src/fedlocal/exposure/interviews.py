@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
-from fedlocal.params import POLICIES
+from fedlocal.vocab import EXPOSURE_RULES, POLICIES
 
-RULES = ("any", "all", "share", "at_interview")
+RULES = EXPOSURE_RULES
 OPEN_END = pd.Timestamp("2262-01-01")  # an open spell runs past any interview
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fedlocal.exposure import SpellError, link_exposure, normalise_spells, reference_period
+from fedlocal.exposure.interviews import SpellError, link_exposure, normalise_spells, reference_period
 
 SPELLS = pd.DataFrame([
     # county A: SC from 2010-03-15, open

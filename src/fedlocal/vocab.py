@@ -1,0 +1,28 @@
+"""The study's vocabulary, defined once: policies, groups, their labels, and the allowed values of
+every coding choice. Everything else imports these names rather than spelling them again, so a new
+policy or group is added in one place and the parameter schema, the panel builder and the models agree.
+"""
+
+from __future__ import annotations
+
+# The four county policies, in the order tables list them.
+POLICIES = ("sc", "jem", "tfm", "antidetainer")
+POLICY_LABELS = {"sc": "Secure Communities", "jem": "287(g) jail model", "tfm": "287(g) task force",
+                 "antidetainer": "Anti-detainer policy"}
+
+# Race/ethnicity categories of the NCVS person file (race_eth), and the three the paper models separately.
+RACE_ETH = ("latino", "black", "white", "other")
+GROUPS = ("latino", "black", "white")
+GROUP_LABELS = {"all": "All persons", "latino": "Latino", "black": "Non-Latino Black", "white": "Non-Latino white",
+                "other": "Other"}
+
+# NCVS person-interview sources behind the one schema.
+NCVS_SOURCES = ("synthetic", "restricted")
+NCVS_SOURCE_LABELS = {"synthetic": "synthetic NCVS", "restricted": "restricted NCVS"}
+
+# Coding choices (each a run parameter; the docs live in params.SCHEMA).
+EXPOSURE_RULES = ("any", "all", "share", "at_interview")
+SC_ENDS = ("window_end", "suspension")
+MONTH_CODINGS = ("any_day", "majority", "full_month")
+BOUND_DATES = ("in_place_by", "midpoint")
+CLUSTERS = ("county", "person")
