@@ -1,11 +1,15 @@
 """Shared fixtures: the raw-data mirror, and one end-to-end CI run reused by the pipeline-level tests."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from fedlocal import paths
+
+# tests/fixtures/ (simulators, raw-file writers) is imported as `fixtures` by the test modules
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED_RAW = paths.ROOT.parent / "shared" / "data" / "raw"
 if paths.MIRROR_ENV not in os.environ and SHARED_RAW.is_dir():
