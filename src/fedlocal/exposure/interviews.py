@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
+from fedlocal.data.ncvs.schema import month_start, reference_period
 from fedlocal.vocab import EXPOSURE_RULES, POLICIES
 
 RULES = EXPOSURE_RULES
@@ -28,17 +29,6 @@ OPEN_END = pd.Timestamp("2262-01-01")  # an open spell runs past any interview
 
 class SpellError(FedlocalError):
     """Policy spells that cannot be used (missing columns, unreadable dates, end before start)."""
-
-
-def month_start(interview_month) -> pd.Series:
-    """First day of each 'YYYY-MM' month."""
-    return pd.Series(pd.to_datetime(pd.Series(interview_month).astype(str) + "-01", format="%Y-%m-%d"))
-
-
-def reference_period(interview_month) -> tuple[pd.Series, pd.Series]:
-    """(ref_start, ref_end): the 6 months before the first day of the interview month, both days inclusive."""
-    first = month_start(interview_month)
-    return first - pd.DateOffset(months=6), first - pd.Timedelta(days=1)
 
 
 def normalise_spells(spells: pd.DataFrame, programs=POLICIES) -> pd.DataFrame:

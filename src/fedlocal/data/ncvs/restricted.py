@@ -23,8 +23,7 @@ import yaml
 
 from fedlocal import paths
 from fedlocal.data.counties import fips5
-from fedlocal.data.ncvs.schema import BASE_COLUMNS, NCVSSchemaError, conform, validate
-from fedlocal.exposure.interviews import reference_period
+from fedlocal.data.ncvs.schema import BASE_COLUMNS, NCVSSchemaError, conform, reference_period, validate
 
 MAPPING_FILE = Path(__file__).with_name("restricted_mapping.yaml")
 

@@ -4,7 +4,8 @@ One row per person-interview. The columns, their types and allowed codes are dec
 (`COLUMNS`); `conform` casts a frame to them, `validate` checks a frame against them and raises one
 `NCVSSchemaError` that lists every problem (column, an example bad value, how many rows), and
 `write`/`read` keep the source ("synthetic" or "restricted") in the parquet file's metadata so no
-synthetic number can pass for a real one.
+synthetic number can pass for a real one. The 6-month reference period, a fact of the NCVS design,
+is defined here too (`reference_period`), for both sources and for the exposure code.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fedlocal import FedlocalError
-from fedlocal.vocab import POLICIES, RACE_ETH
+from fedlocal.vocab import NCVS_SOURCES, POLICIES, RACE_ETH
 
-SOURCES = ("synthetic", "restricted")
+SOURCES = NCVS_SOURCES
 SOURCE_KEY = b"fedlocal_source"
 KEY = ("person_id", "interview_month")
 EXPOSURE_COLUMNS = POLICIES
@@ -65,6 +66,17 @@ COLUMNS: dict[str, Column] = {
                  lo=0.0, hi=1.0) for p in EXPOSURE_COLUMNS},
 }
 BASE_COLUMNS = tuple(c for c in COLUMNS if c not in EXPOSURE_COLUMNS)
+
+
+def month_start(interview_month) -> pd.Series:
+    """First day of each 'YYYY-MM' month."""
+    return pd.Series(pd.to_datetime(pd.Series(interview_month).astype(str) + "-01", format="%Y-%m-%d"))
+
+
+def reference_period(interview_month) -> tuple[pd.Series, pd.Series]:
+    """(ref_start, ref_end): the 6 months before the first day of the interview month, both days inclusive."""
+    first = month_start(interview_month)
+    return first - pd.DateOffset(months=6), first - pd.Timedelta(days=1)
 
 
 def describe() -> pd.DataFrame:
@@ -182,9 +194,11 @@ def read(path: str | Path) -> tuple[pd.DataFrame, str]:
     """The person-interview frame and its source; a file without the source label is refused."""
     path = Path(path)
     if not path.is_file():
-        raise NCVSSchemaError(f"{path}: person-interview file not found; run the 'ncvs' stage first.")
+        raise NCVSSchemaError(f"{path}: person-interview file not found; run stage 'ncvs' (notebook 03) into the same "
+                              "run directory first.")
     table = pq.read_table(path)
     source = (table.schema.metadata or {}).get(SOURCE_KEY, b"").decode()
     if source not in SOURCES:
-        raise NCVSSchemaError(f"{path}: no '{SOURCE_KEY.decode()}' metadata (expected one of {SOURCES}); rewrite it with schema.write().")
+        raise NCVSSchemaError(f"{path}: key-value metadata '{SOURCE_KEY.decode()}' is {source!r}, expected one of {SOURCES}; "
+                              "rerun stage 'ncvs' (notebook 03), which writes it with schema.write().")
     return conform(table.to_pandas()), source
