@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fedlocal.exposure.interviews import SpellError, link_exposure, normalise_spells, reference_period
+from fedlocal import FedlocalError
+from fedlocal.data.ncvs.schema import reference_period
+from fedlocal.data.policies.spells import SpellError
+from fedlocal.exposure.interviews import link_exposure
 
 SPELLS = pd.DataFrame([
     # county A: SC from 2010-03-15, open
@@ -87,8 +90,9 @@ def test_bad_spells_are_refused_with_a_clear_message():
     bad = SPELLS.copy()
     bad.loc[0, "end"] = "2009-01-01"
     with pytest.raises(SpellError, match="end before they start"):
-        normalise_spells(bad)
-    bad = SPELLS.copy()
-    bad.loc[1, "start"] = "soon"
-    with pytest.raises(SpellError, match="no readable start"):
-        normalise_spells(bad)
+        link_exposure(INTERVIEWS, bad)
+
+
+def test_an_unknown_rule_is_refused():
+    with pytest.raises(FedlocalError, match="exposure_rule 'most'"):
+        link_exposure(INTERVIEWS, SPELLS, "most")

@@ -1,0 +1,167 @@
+"""Checks of the built timelines against other sources: East et al.'s 287(g) county spells, the two Secure
+Communities files against each other, NPR's counts of declined detainers, and facts known from the record."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from fedlocal import registry
+from fedlocal.data.counties import STATE_NAMES, county_frame, to_2010
+from fedlocal.data.policies.panel import FIRST_MONTH, LAST_MONTH, build_panel, counties_on, first_full_month, program_starts
+from fedlocal.data.policies.sc import monthly_dates, white_dates
+
+EAST = "deportationdata_287g/east_county_spells.csv"
+NPR_DECLINED = "npr_ice_detainer_outcomes/declined_vs_everythingelse.csv"
+
+# Jails whose anti-detainer policy is checked against NPR's declined detainers: name -> (facility name
+# pattern in NPR's extract, state, county fips).
+NPR_CHECKS = {"Santa Clara CA": ("santa clara co", "CA", "06085"), "Cook IL": ("cook county jail", "IL", "17031"),
+              "King WA": ("king county", "WA", "53033"), "Multnomah OR": ("multnomah", "OR", "41051"),
+              "Miami-Dade FL": ("dade|tgk|turner guilford", "FL", "12086")}
+BULK_DECLINES = 20  # declined detainers in a year that mark a jail refusing them as a rule
+
+
+@lru_cache(maxsize=1)
+def east_spells() -> pd.DataFrame:
+    """East et al. county spells: fips, first and last month, jem/tfm flags from the model label (a hybrid label sets both)."""
+    e = pd.read_csv(registry.fetch(EAST), dtype=str)
+    out = pd.DataFrame({"fips": to_2010(e["fips"]).to_numpy(), "start": e["start_ym"], "end": e["end_ym"], "models": e["models"]})
+    out["jem"] = out["models"].str.contains("Jail Enforcement|Hybrid").astype(int)
+    out["tfm"] = out["models"].str.contains("Task Force|Hybrid").astype(int)
+    return out
+
+
+def east_panel(east: pd.DataFrame | None = None, first: str = FIRST_MONTH, last: str = LAST_MONTH) -> pd.DataFrame:
+    """East's spells as a county x month panel (fips, month, jem, tfm) on the same grid as build_panel."""
+    east = east_spells() if east is None else east
+    spells = []
+    for r in east.itertuples():
+        s = pd.Period(r.start, "M").start_time.date().isoformat()
+        e = pd.Period(r.end, "M").end_time.date().isoformat()
+        for prog in ("jem", "tfm"):
+            if getattr(r, prog):
+                spells.append((r.fips, prog, s, e))
+    sp = pd.DataFrame(spells, columns=["fips", "program", "start", "end"])
+    p = build_panel(sp, "any_day", first=first, last=last)
+    return p[["fips", "month", "jem", "tfm"]]
+
+
+def agreement(ours: pd.DataFrame, theirs: pd.DataFrame, programs=("jem", "tfm")) -> pd.DataFrame:
+    """Per program (and 'any_287g' = jem or tfm): share of all county-months on which two panels agree, and the
+    share among county-months that either codes as on (the informative one: most counties never had 287(g))."""
+    m = ours.merge(theirs, on=["fips", "month"], suffixes=("", "_other"), how="inner")
+    rows = []
+    cols = list(programs) + (["any_287g"] if set(programs) == {"jem", "tfm"} else [])
+    for prog in cols:
+        if prog == "any_287g":
+            x, y = (m["jem"] | m["tfm"]), (m["jem_other"] | m["tfm_other"])
+        else:
+            x, y = m[prog], m[f"{prog}_other"]
+        either = (x == 1) | (y == 1)
+        rows.append({"program": prog, "county_months": int(len(m)), "agree_share": float((x == y).mean()),
+                     "on_either": int(either.sum()), "agree_when_on_share": float((x[either] == y[either]).mean()) if either.any() else float("nan"),
+                     "counties_ours": int(m.loc[x == 1, "fips"].nunique()), "counties_other": int(m.loc[y == 1, "fips"].nunique())})
+    return pd.DataFrame(rows)
+
+
+def sc_source_agreement() -> dict:
+    """How the two SC files agree: counties in both, share with the same activation month, and counties White lacks."""
+    white = white_dates().set_index("fips")["date"]
+    monthly = monthly_dates().set_index("fips")["month"]
+    both = white.index.intersection(monthly.index)
+    same = (white[both].dt.to_period("M") == monthly[both].dt.to_period("M"))
+    return {"counties_both": int(len(both)), "same_month": int(same.sum()), "share_same_month": float(same.mean()),
+            "white_only": int(len(white.index.difference(monthly.index))),
+            "monthly_only": int(len(monthly.index.difference(white.index)))}
+
+
+def agreement_table(agree: pd.DataFrame, sc_check: dict) -> pd.DataFrame:
+    """The east-agreement table: the 287(g) rows of `agreement`, then one SC row comparing the two SC files
+    county by county (units are counties, every one of them 'on' in both files)."""
+    n = sc_check["counties_both"]
+    sc_row = pd.DataFrame([{"program": "sc (White vs monthly file, counties)", "county_months": n,
+                            "agree_share": sc_check["share_same_month"], "on_either": n,
+                            "agree_when_on_share": sc_check["share_same_month"], "counties_ours": n, "counties_other": n}])
+    return pd.concat([agree, sc_row], ignore_index=True)
+
+
+def disagreements(ours: pd.DataFrame, theirs: pd.DataFrame, programs=("jem", "tfm")) -> pd.DataFrame:
+    """County x program rows where two panels differ: months on in each, first/last month on in each, and the kind."""
+    m = ours.merge(theirs, on=["fips", "month"], suffixes=("", "_other"))
+    rows = []
+    for prog in programs:
+        d = m[m[prog] != m[f"{prog}_other"]]
+        for f in sorted(d["fips"].unique()):
+            g = m[m["fips"] == f]
+            on_o, on_t = g.loc[g[prog] == 1, "month"], g.loc[g[f"{prog}_other"] == 1, "month"]
+            if on_t.empty:
+                kind = "only ours"
+            elif on_o.empty:
+                kind = "only theirs"
+            else:
+                kinds = []
+                if on_o.min() != on_t.min():
+                    kinds.append("start")
+                if on_o.max() != on_t.max():
+                    kinds.append("end")
+                kind = " and ".join(kinds) + " differ" if kinds else "gap differs"
+            rows.append({"fips": f, "program": prog, "kind": kind,
+                         "ours_first": on_o.min() if len(on_o) else "", "ours_last": on_o.max() if len(on_o) else "",
+                         "theirs_first": on_t.min() if len(on_t) else "", "theirs_last": on_t.max() if len(on_t) else "",
+                         "months_differ": int((g[prog] != g[f"{prog}_other"]).sum())})
+    return pd.DataFrame(rows, columns=["fips", "program", "kind", "ours_first", "ours_last", "theirs_first", "theirs_last", "months_differ"])
+
+
+def named_disagreements(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
+    """`disagreements` with each county's name and state, largest (most months differing) first."""
+    named = disagreements(ours, theirs).merge(county_frame()[["fips", "county_name", "state"]], on="fips")
+    return named.sort_values("months_differ", ascending=False)
+
+
+def npr_declines(pattern: str, state: str) -> pd.DataFrame:
+    """NPR FOIA extract: detainers declined by jails whose name matches `pattern` (regex) in `state` (USPS), by year."""
+    raw = pd.read_csv(registry.fetch(NPR_DECLINED), dtype=str, header=0)
+    raw = raw.iloc[:, :5]
+    raw.columns = ["year", "det_facility", "city", "state", "declined"]
+    hit = raw[(raw["state"].str.upper() == STATE_NAMES[state].upper()) & raw["det_facility"].str.contains(pattern, case=False, regex=True, na=False)]
+    return hit.assign(declined=pd.to_numeric(hit["declined"]), year=pd.to_numeric(hit["year"])).groupby("year")["declined"].sum().reset_index()
+
+
+def npr_timing(spells: pd.DataFrame, checks: dict = NPR_CHECKS) -> pd.DataFrame:
+    """Per checked jail: the county's anti-detainer start, the first year with at least BULK_DECLINES declined
+    detainers, and the declined count of every year NPR lists."""
+    starts = program_starts(spells, "antidetainer")
+    rows = []
+    for name, (pattern, state, fips) in checks.items():
+        declined = npr_declines(pattern, state)
+        bulk = declined.loc[declined["declined"] >= BULK_DECLINES, "year"]
+        rows.append({"county": name, "policy_start": starts.get(fips, ""),
+                     "first_year_20plus_declined": int(bulk.min()) if len(bulk) else None,
+                     "declined_by_year": "; ".join(f"{int(y)}: {int(n)}" for y, n in zip(declined["year"], declined["declined"]))})
+    return pd.DataFrame(rows)
+
+
+def known_facts(spells: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Facts from the historical record the timelines must reproduce (tests/data/policies assert them)."""
+    sc_starts, antidetainer_starts = program_starts(spells, "sc"), program_starts(spells, "antidetainer")
+    at = panel.set_index(["fips", "month"])[["jem", "tfm"]]
+    california = county_frame().loc[lambda f: f["state"] == "CA", "fips"]
+    facts = [
+        ("first SC activation", sc_starts.min()),
+        ("SC start, Harris County TX", sc_starts["48201"]),
+        ("first month with SC in every county", first_full_month(panel, "sc")),
+        ("Maricopa AZ jem/tfm, 2009-03", at.loc[("04013", "2009-03")].tolist()),
+        ("Maricopa AZ jem/tfm, 2012-06", at.loc[("04013", "2012-06")].tolist()),
+        ("anti-detainer start, Cook IL", antidetainer_starts["17031"]),
+        ("anti-detainer start, Santa Clara CA", antidetainer_starts["06085"]),
+        ("California counties with anti-detainer in 2014-01",
+         f"{counties_on(panel, 'antidetainer', '2014-01', california)} of {len(california)}"),
+    ]
+    return pd.DataFrame(facts, columns=["fact", "value"])
+
+
+def disagreement_kinds(disagreements: pd.DataFrame) -> pd.Series:
+    """How many county x program disagreements there are of each kind, most frequent first."""
+    return disagreements["kind"].value_counts()

@@ -1,0 +1,120 @@
+"""All programs' spells in one table, the county x month panel 2005-01..2014-12, and what it covers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.data.counties import county_frame
+from fedlocal.data.policies.antidetainer import antidetainer_spells
+from fedlocal.data.policies.g287 import g287_spells
+from fedlocal.data.policies.sc import sc_spells
+from fedlocal.data.policies.spells import SPELL_COLUMNS, PolicyError, check_option, days_in_force, normalise_spells
+from fedlocal.vocab import BOUND_DATES, MONTH_CODINGS, POLICIES, SC_ENDS
+
+FIRST_MONTH, LAST_MONTH = "2005-01", "2014-12"
+
+
+def build_spells(sc_end: str = "window_end", tfm_end_by: str = "2012-12-31", antidetainer_city_policies: bool = False,
+                 antidetainer_bound_date: str = "in_place_by", statewide_287g: bool = False) -> pd.DataFrame:
+    """All programs' spells, sorted by program, county and start (the data/policy-spells.csv table)."""
+    check_option("sc_end", sc_end, SC_ENDS)
+    check_option("antidetainer_bound_date", antidetainer_bound_date, BOUND_DATES)
+    try:
+        pd.Timestamp(tfm_end_by)
+    except ValueError:
+        raise PolicyError(f"policy coding: tfm_end_by={tfm_end_by!r} is not a date YYYY-MM-DD.") from None
+    parts = [sc_spells(sc_end), g287_spells(tfm_end_by, statewide_287g),
+             antidetainer_spells(antidetainer_city_policies, antidetainer_bound_date)]
+    s = pd.concat(parts, ignore_index=True)
+    s["program"] = pd.Categorical(s["program"], POLICIES)
+    s = s.sort_values(["program", "fips", "start"]).reset_index(drop=True)
+    s["program"] = s["program"].astype(str)
+    return s[SPELL_COLUMNS]
+
+
+def months(first: str = FIRST_MONTH, last: str = LAST_MONTH) -> pd.PeriodIndex:
+    return pd.period_range(first, last, freq="M")
+
+
+def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
+                first: str = FIRST_MONTH, last: str = LAST_MONTH) -> pd.DataFrame:
+    """County x month panel (fips, month 'YYYY-MM', one int8 column per program) for every county of the frame.
+
+    A month counts as on under 'any_day' if a spell covers any of its days, 'majority' if at least half of
+    them, 'full_month' if all of them.
+    """
+    check_option("month_coding", month_coding, MONTH_CODINGS)
+    fips = list(county_frame()["fips"]) if fips is None else list(fips)
+    per = months(first, last)
+    month_days = per.days_in_month.to_numpy()
+    cells = pd.DataFrame({"fips": np.repeat(np.array(fips, dtype=object), len(per)),
+                          "month": np.tile(per.strftime("%Y-%m").to_numpy(dtype=object), len(fips))})
+    first_day = np.tile(per.start_time.to_numpy("datetime64[D]"), len(fips))
+    last_day = np.tile(per.end_time.to_numpy("datetime64[D]"), len(fips))
+    days = days_in_force(normalise_spells(spells), cells["fips"], first_day, last_day)
+    cell_days = np.tile(month_days, len(fips))[:, None]
+    if month_coding == "any_day":
+        on = days > 0
+    elif month_coding == "majority":
+        on = 2 * days >= cell_days
+    else:
+        on = days == cell_days
+    for j, program in enumerate(POLICIES):
+        cells[program] = on[:, j].astype(np.int8)
+    return cells
+
+
+def spell_counts(spells: pd.DataFrame) -> pd.DataFrame:
+    """Per program (index, in POLICIES order): number of spells and of counties with any spell."""
+    return spells.groupby("program").agg(spells=("fips", "size"), counties=("fips", "nunique")).reindex(list(POLICIES))
+
+
+def program_starts(spells: pd.DataFrame, program: str) -> pd.Series:
+    """First start date ('YYYY-MM-DD') of `program` per county (index fips)."""
+    s = spells[spells["program"] == program]
+    return s.groupby("fips")["start"].min()
+
+
+def first_full_month(panel: pd.DataFrame, program: str) -> str | float:
+    """First month ('YYYY-MM') in which `program` is on in every county of the panel (NaN if none)."""
+    share = panel.groupby("month")[program].mean()
+    return share[share == 1].index.min()
+
+
+def counties_on(panel: pd.DataFrame, program: str, month: str, fips=None) -> int:
+    """Number of counties (of `fips`, default all) with `program` on in `month`."""
+    rows = panel[panel["month"] == month]
+    if fips is not None:
+        rows = rows[rows["fips"].isin(list(fips))]
+    return int(rows[program].sum())
+
+
+def peak_month(panel: pd.DataFrame, programs) -> tuple[str, int]:
+    """The month in which most counties had any of `programs` on, and how many (first such month on ties)."""
+    on = panel[list(programs)].max(axis=1)
+    per_month = on.groupby(panel["month"]).sum()
+    return per_month.idxmax(), int(per_month.max())
+
+
+def coverage_by_month(panel: pd.DataFrame) -> pd.DataFrame:
+    """Share of the 2010 population living in a covered county, per program and month."""
+    pop = county_frame().set_index("fips")["pop2010"]
+    p = panel.assign(pop=panel["fips"].map(pop).to_numpy())
+    total = pop.sum()
+    return pd.DataFrame({prog: p["pop"].where(p[prog] == 1, 0).groupby(p["month"]).sum() / total for prog in POLICIES})
+
+
+def coverage_by_year(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per program and year: counties on in December, counties on in any month, population share in December."""
+    pop = county_frame().set_index("fips")["pop2010"]
+    p = panel.assign(year=panel["month"].str[:4].astype(int), pop=panel["fips"].map(pop).to_numpy())
+    rows = []
+    for prog in POLICIES:
+        for y, g in p.groupby("year"):
+            dec = g[g["month"] == f"{y}-12"]
+            rows.append({"program": prog, "year": int(y), "counties_december": int(dec[prog].sum()),
+                         "counties_any_month": int(g.loc[g[prog] == 1, "fips"].nunique()),
+                         "population_december": int(dec.loc[dec[prog] == 1, "pop"].sum()),
+                         "population_share_december": float(dec.loc[dec[prog] == 1, "pop"].sum() / pop.sum())})
+    return pd.DataFrame(rows)

@@ -1,0 +1,41 @@
+"""287(g): the model of an agreement by roster, the agency table, and facts the real rosters must reproduce."""
+
+import pandas as pd
+
+from fedlocal.data.counties import county_frame
+from fedlocal.data.policies.g287 import agency_aliases, agency_counties, agency_key, g287_spells, model_segments
+
+
+def test_model_segments_follow_the_latest_roster():
+    t = pd.Timestamp
+    obs = [(t("2009-02-01"), ("jem", "tfm")), (t("2009-10-28"), ("jem",))]
+    assert model_segments(t("2007-02-07"), None, obs, "tfm") == [(t("2007-02-07"), t("2009-10-27"))]
+    assert model_segments(t("2007-02-07"), t("2011-09-02"), obs, "jem") == [(t("2007-02-07"), t("2011-09-02"))]
+
+
+def test_agency_table_maps_agencies_to_frame_counties():
+    table = agency_counties()
+    assert len(table) == 66
+    assert table[("TX", "Carrollton Police Department")] == ("48113", "48085", "48121")
+    assert table[("UT", "Washington County Sheriff's Office")] == ("49053",)
+    assert {f for counties in table.values() for f in counties} <= set(county_frame()["fips"])
+
+
+def test_agency_key_normalises_names_and_applies_aliases():
+    assert agency_key("Mesa Police Dept.") == "city of mesa police department"
+    assert agency_key("Prince William-Manassas Adult Detention Center") == "prince williammanassas regional jail"
+    assert agency_key("Washington County Sheriff's Office AR") == "washington county sheriffs office"
+    assert set(agency_aliases().values()) >= {agency_key(name) for _, name in agency_counties() if "Mesa" in name}
+
+
+def test_maricopa_hybrid_in_early_2009_and_jail_only_later(panel):
+    mc = panel.loc["04013"]
+    assert mc.loc["2009-03", "jem"] == 1 and mc.loc["2009-03", "tfm"] == 1
+    assert mc.loc["2012-06", "jem"] == 1 and mc.loc["2012-06", "tfm"] == 0
+
+
+def test_task_force_ends_by_the_cap(spells):
+    tfm = spells[spells["program"] == "tfm"]
+    assert (tfm["end"] != "").all() and tfm["end"].max() <= "2012-12-31"
+    early = g287_spells(tfm_end_by="2010-06-30")
+    assert early.loc[early["program"] == "tfm", "end"].max() <= "2010-06-30"
