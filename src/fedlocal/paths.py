@@ -1,4 +1,17 @@
-"""Every place the project reads or writes, rooted at the repository (never the working directory)."""
+"""Every place the project reads or writes, rooted at the project folder (never the working directory).
+
+The project folder is the repository (pipeline.yaml, params/, data/, notebooks/, manuscript/). It is found
+once, at import, in this order:
+
+1. the environment variable FEDLOCAL_ROOT, when set;
+2. the checkout this package lives in (`src/fedlocal/` of an editable install);
+3. the working directory or its nearest parent holding pipeline.yaml (a regular `pip install .` run from
+   inside the repository);
+4. otherwise the working directory, and every command that needs the project says so (`require_project`).
+
+The package itself (code, the restricted-file mapping, the agency table, the manuscript engines' assets)
+travels with the install; only the project's inputs and outputs live in the project folder.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +19,28 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from fedlocal import FedlocalError
+
+ROOT_ENV = "FEDLOCAL_ROOT"
+PROJECT_MARKER = "pipeline.yaml"
+
+
+def find_root(env: dict | None = None, cwd: Path | None = None) -> Path:
+    """The project folder, by the rules in this module's docstring."""
+    env = os.environ if env is None else env
+    if env.get(ROOT_ENV):
+        return Path(env[ROOT_ENV]).resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / PROJECT_MARKER).is_file():
+        return checkout
+    here = Path.cwd() if cwd is None else Path(cwd).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder
+    return here
+
+
+ROOT = find_root()
 DATA = ROOT / "data"
 REGISTRY_FILE = DATA / "registry.yaml"
 RAW_CACHE = Path(os.environ.get("FEDLOCAL_RAW_CACHE", DATA / "raw"))
@@ -19,6 +53,19 @@ MANUSCRIPT = ROOT / "manuscript"
 
 MIRROR_ENV = "FEDLOCAL_DATA_MIRROR"
 RESTRICTED_ENV = "FEDLOCAL_NCVS_DIR"
+
+
+class ProjectError(FedlocalError):
+    """fedlocal runs outside a project folder."""
+
+
+def require_project() -> Path:
+    """The project folder, or one clear message saying how to point fedlocal at it."""
+    if not PIPELINE_FILE.is_file():
+        raise ProjectError(
+            f"{ROOT} is not a fedlocal project folder (no {PROJECT_MARKER}). Run fedlocal inside the repository, "
+            f"or set {ROOT_ENV} to the repository's folder.")
+    return ROOT
 
 
 @dataclass(frozen=True)
@@ -86,3 +133,12 @@ def relative_to_root(path: Path) -> str:
         return path.relative_to(ROOT).as_posix()
     except ValueError:
         return str(path)
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write a file so that readers see the old or the new content, never a half-written one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    os.replace(tmp, path)

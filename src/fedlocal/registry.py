@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import pooch
-
-pooch.get_logger().setLevel("WARNING")
 import yaml
 
 from fedlocal import FedlocalError, paths
+
+pooch.get_logger().setLevel("WARNING")
 
 
 class InputError(FedlocalError):
@@ -93,7 +93,8 @@ def fetch(name: str) -> Path:
             f"{e['source']} (or delete {target} and run `fedlocal data`). Details: {err}"
         ) from None
     except Exception as err:  # network and file errors
-        raise InputError(f"input {name!r}: could not fetch {url}: {err}. Check the network or set {paths.MIRROR_ENV}.") from None
+        raise InputError(f"input {name!r}: could not fetch {url}: {err}. "
+                         f"Check the network or set {paths.MIRROR_ENV}.") from None
     return target
 
 
