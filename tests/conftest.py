@@ -20,8 +20,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory) -> Path:
     """The whole pipeline with params/ci.yaml, in a temporary folder (what reviewers get from a variant)."""
-    from fedlocal import pipeline
+    from fedlocal.runner import run_pipeline
 
     out = tmp_path_factory.mktemp("ci-run")
-    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=out, progress=False)
+    run_pipeline(paths.PARAMS / "ci.yaml", out=out, progress=False)
     return out

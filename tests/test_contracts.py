@@ -6,9 +6,9 @@ import re
 import jupytext
 import pytest
 
-from fedlocal import params, paths, pipeline
+from fedlocal import params, paths, runner
 
-STAGES = pipeline.load_stages()
+STAGES = runner.load_stages()
 README = (paths.ROOT / "README.md").read_text()
 
 
@@ -51,7 +51,8 @@ def test_the_readme_outputs_table_lists_every_figure_and_table_with_its_notebook
             if o.startswith(("figures/", "tables/")) and not o.endswith(".csv"):
                 hit = [r for r in rows if f"`{o}`" in r]
                 assert hit, f"README outputs table has no row for {o}"
-                assert any(s.notebook.split("/")[-1].removesuffix(".py") in r for r in hit), f"{o}: row lacks {s.notebook}"
+                notebook = s.notebook.split("/")[-1].removesuffix(".py")
+                assert any(notebook in r for r in hit), f"{o}: row lacks {s.notebook}"
 
 
 def test_no_output_is_declared_by_two_stages():

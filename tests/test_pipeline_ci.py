@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from fedlocal import paths, pipeline, registry
+from fedlocal import paths, registry, runner
 from fedlocal.paths import Layout
 
 pytestmark = pytest.mark.pipeline
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.pipeline
 
 def test_every_stage_runs_and_writes_what_it_declares(ci_run):
     manifest = json.loads((ci_run / "manifest.json").read_text())
-    stages = pipeline.load_stages()
+    stages = runner.load_stages()
     assert set(manifest["stages"]) == {s.name for s in stages}
     lay = Layout.at(ci_run)
     for s in stages:
@@ -32,7 +32,7 @@ def test_every_stage_runs_and_writes_what_it_declares(ci_run):
 
 def test_the_executed_notebooks_pass_nbval(ci_run):
     notebooks = sorted(str(p) for p in (ci_run / "notebooks").glob("*.ipynb"))
-    assert len(notebooks) == len(pipeline.load_stages())
+    assert len(notebooks) == len(runner.load_stages())
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
                           "--nbval-current-env", *notebooks], capture_output=True, text=True, cwd=ci_run)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
@@ -40,8 +40,8 @@ def test_the_executed_notebooks_pass_nbval(ci_run):
 
 def test_a_rerun_with_nothing_changed_skips_every_stage(ci_run):
     lines = []
-    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, progress=False, say=lines.append)
-    assert sum("up to date, skipped" in line for line in lines) == len(pipeline.load_stages())
+    runner.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, progress=False, say=lines.append)
+    assert sum("up to date, skipped" in line for line in lines) == len(runner.load_stages())
 
 
 def test_the_canonical_outputs_are_those_the_manifest_records():
@@ -59,8 +59,8 @@ def test_the_canonical_outputs_are_those_the_manifest_records():
 def test_same_parameters_give_byte_identical_outputs(ci_run):
     """Determinism: rerunning the synthetic stage with the same seed reproduces its files exactly."""
     before = json.loads((ci_run / "manifest.json").read_text())["stages"]["ncvs"]["outputs"]
-    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, only=["ncvs"], force=True, progress=False,
-                          say=lambda s: None)
+    runner.run_pipeline(paths.PARAMS / "ci.yaml", out=ci_run, only=["ncvs"], force=True, progress=False,
+                        say=lambda s: None)
     after = json.loads((ci_run / "manifest.json").read_text())["stages"]["ncvs"]["outputs"]
     assert after == before
 
@@ -84,9 +84,9 @@ def test_the_ci_run_renders_to_html_and_pdf(ci_run):
     """The fallback engine turns the CI run's outputs into the paper: figures embedded, references resolved."""
     import pypdf
 
-    from fedlocal import render
+    from fedlocal.manuscript import render
 
-    out = render.render(engine="pandoc", run_dir=ci_run, say=lambda s: None)
+    out = render(engine="pandoc", run_dir=ci_run, say=lambda s: None)
     html = out["html"].read_text()
     assert html.count("data:image/png;base64") >= 7
     assert "{{<" not in html and "??" not in html and "?@" not in html
@@ -99,19 +99,17 @@ def test_the_ci_run_renders_to_html_and_pdf(ci_run):
 
 def test_the_ncvs_stage_runs_on_a_restricted_directory(ci_run, tmp_path, monkeypatch):
     """A research-data-center user: the same stage, pointed at raw NCVS files through FEDLOCAL_NCVS_DIR."""
-    import importlib.util
     import shutil
 
-    spec = importlib.util.spec_from_file_location("raw_ncvs", paths.ROOT / "tests" / "data" / "test_ncvs_restricted.py")
-    raw_ncvs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(raw_ncvs)
+    from fixtures.ncvs_raw import raw_files, write
+
     (tmp_path / "rdc").mkdir()
-    files = raw_ncvs.write(tmp_path / "rdc", *raw_ncvs.raw_files())
+    files = write(tmp_path / "rdc", *raw_files())
     monkeypatch.setenv(paths.RESTRICTED_ENV, str(files))
     run = tmp_path / "run"
     shutil.copytree(ci_run, run)
-    pipeline.run_pipeline(paths.PARAMS / "ci.yaml", ["ncvs_source=restricted"], out=run, only=["ncvs"],
-                          progress=False, say=lambda s: None)
+    runner.run_pipeline(paths.PARAMS / "ci.yaml", ["ncvs_source=restricted"], out=run, only=["ncvs"],
+                        progress=False, say=lambda s: None)
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(Layout.at(run).resolve("data/ncvs-interviews.parquet")).metadata

@@ -2,7 +2,7 @@
 
 A reproducible research compendium: `fedlocal.data` builds the analysis inputs from registered raw
 files, `fedlocal.models` estimates, `fedlocal.report` writes figures, tables and manuscript numbers,
-and `fedlocal.pipeline` runs the numbered notebooks that tie them together.
+and `fedlocal.runner` runs the numbered notebooks that tie them together.
 """
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from fedlocal import FedlocalError, params, paths, pipeline, registry
+from fedlocal import FedlocalError, params, paths, registry, runner
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
@@ -38,20 +38,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("data", help="fetch (or copy from the mirror) and verify every raw input")
     sub.add_parser("params", help="print the parameter reference")
 
-    rd = sub.add_parser("render", help="render the manuscript to HTML and PDF (Quarto if installed, else pandoc + typst)")
+    rd = sub.add_parser("render",
+                        help="render the manuscript to HTML and PDF (Quarto if installed, else pandoc + typst)")
     rd.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
-    rd.add_argument("--run", metavar="DIR", default=None, help="render a variant's outputs (a run folder) instead of the canonical ones")
+    rd.add_argument("--run", metavar="DIR", default=None,
+                    help="render a variant's outputs (a run folder) instead of the canonical ones")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command != "params":  # the parameter reference is the package's own; the rest needs the project
+            paths.require_project()
         if args.command == "run":
-            pipeline.run_pipeline(args.params, args.overrides, only=args.only, out=args.out, force=args.force,
-                                  progress=not args.no_progress and sys.stderr.isatty())
+            runner.run_pipeline(args.params, args.overrides, only=args.only, out=args.out, force=args.force,
+                                progress=not args.no_progress and sys.stderr.isatty())
         elif args.command == "list":
-            for row in pipeline.describe(args.params, args.overrides, args.out):
+            for row in runner.describe(args.params, args.overrides, args.out):
                 s = row["stage"]
                 took = f", last run {row['seconds']:.0f} s" if row["seconds"] is not None else ""
                 print(f"{s.name:<11} {row['status']}{' (' + row['reason'] + ')' if row['reason'] else ''}{took}")
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  needs:    {', '.join(s.needs) or '-'}")
                 print(f"  outputs:  {', '.join(s.outputs) or '-'}")
         elif args.command == "check":
-            pipeline.check(args.params, args.overrides)
+            runner.check(args.params, args.overrides)
         elif args.command == "data":
             t0 = time.monotonic()
             where = registry.mirror() or "upstream URLs"
@@ -72,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "params":
             print(params.document())
         elif args.command == "render":
-            from fedlocal import render
+            from fedlocal.manuscript import render
 
-            render.render(engine=args.engine, run_dir=args.run)
+            render(engine=args.engine, run_dir=args.run)
     except FedlocalError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,15 +1,13 @@
 """The runner itself, on a two-stage pipeline of tiny real notebooks executed by papermill."""
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from fedlocal import params, paths, pipeline, registry
+from fedlocal import params, paths, registry, runner
 
 HEADER = """# ---
 # jupyter:
@@ -79,8 +77,8 @@ def toy(tmp_path, monkeypatch):
 
 def run(toy, *overrides, force=False, out="out", params_file="p.yaml", only=None):
     lines = []
-    m = pipeline.run_pipeline(toy / params_file, list(overrides), out=toy / out, force=force, only=only,
-                              pipeline_file=toy / "pipeline.yaml", progress=False, say=lines.append)
+    m = runner.run_pipeline(toy / params_file, list(overrides), out=toy / out, force=force, only=only,
+                            pipeline_file=toy / "pipeline.yaml", progress=False, say=lines.append)
     return m, "\n".join(lines)
 
 
@@ -116,7 +114,7 @@ def test_unchanged_stages_are_skipped_and_changes_rerun_what_depends_on_them(toy
 def test_a_failing_stage_leaves_previous_outputs_in_place(toy):
     run(toy)
     before = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts}
-    with pytest.raises(pipeline.StageError) as err:
+    with pytest.raises(runner.StageError) as err:
         run(toy, "seed=13")
     msg = str(err.value)
     assert "stage 'make' failed in nb/01-make-numbers.py, cell" in msg and "RuntimeError: unlucky seed" in msg
@@ -130,35 +128,36 @@ def test_a_stage_must_write_exactly_what_it_declares(toy):
     spec = yaml.safe_load((toy / "pipeline.yaml").read_text())
     spec["stages"][0]["outputs"].append("figures/never-made.png")
     (toy / "pipeline.yaml").write_text(yaml.safe_dump(spec))
-    with pytest.raises(pipeline.StageError, match="did not write the declared output"):
+    with pytest.raises(runner.StageError, match="did not write the declared output"):
         run(toy, only=["make"])
     spec["stages"][0]["outputs"] = ["data/numbers.csv"]
     (toy / "pipeline.yaml").write_text(yaml.safe_dump(spec))
-    with pytest.raises(pipeline.StageError, match=r"undeclared output\(s\) \['variables/make.yml'\]"):
+    with pytest.raises(runner.StageError, match=r"undeclared output\(s\) \['variables/make.yml'\]"):
         run(toy, only=["make"])
 
 
 def test_variants_never_touch_the_canonical_layout(toy):
-    assert pipeline.plan_run(paths.PARAMS / "default.yaml").root is None
-    ci = pipeline.plan_run(paths.PARAMS / "ci.yaml")
+    assert runner.plan_run(paths.PARAMS / "default.yaml").root is None
+    ci = runner.plan_run(paths.PARAMS / "ci.yaml")
     assert ci.root == paths.RUNS / "ci"
-    tweaked = pipeline.plan_run(paths.PARAMS / "default.yaml", ["scale=0.5"])
+    tweaked = runner.plan_run(paths.PARAMS / "default.yaml", ["scale=0.5"])
     assert tweaked.root.parent == paths.RUNS and tweaked.name.startswith("default-set-")
-    m = pipeline.run_pipeline(toy / "p.yaml", ["seed=5"], pipeline_file=toy / "pipeline.yaml", progress=False,
-                              say=lambda s: None)
+    m = runner.run_pipeline(toy / "p.yaml", ["seed=5"], pipeline_file=toy / "pipeline.yaml", progress=False,
+                            say=lambda s: None)
     where = paths.RUNS / m["run_name"]
     assert (where / "tables" / "numbers-summary.md").is_file() and m["canonical"] is False
 
 
 def test_only_needs_the_earlier_stage_to_have_run(toy):
-    with pytest.raises(pipeline.StageError, match="needs the outputs of 'make'"):
+    with pytest.raises(runner.StageError, match="needs the outputs of 'make'"):
         run(toy, only=["summarise"])
 
 
 @pytest.mark.parametrize("content, key", [
     ("seed: 3\ncolour: red\n", "unknown parameter 'colour'"),
     ("seed: three\n", "parameter 'seed' = 'three' is not valid"),
-    ("first_year: 2003\n", "parameter 'first_year' = 2003 is not valid (out of range); expected an int in [2005, 2014]"),
+    ("first_year: 2003\n",
+     "parameter 'first_year' = 2003 is not valid (out of range); expected an int in [2005, 2014]"),
     ("scale: -0.5\n", "parameter 'scale' = -0.5 is not valid (out of range)"),
     ("exposure_rule: sometimes\n", "expected one of 'any', 'all', 'share', 'at_interview'"),
     ("first_year: 2012\nlast_year: 2010\n", "first_year 2012 is after last_year 2010"),
@@ -171,17 +170,8 @@ def test_bad_parameters_stop_everything_with_one_clear_message(toy, content, key
     assert not (toy / "out").exists()  # nothing executed
 
 
-def test_the_command_line_reports_bad_parameters_and_exits_2(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("scale: 0\n")
-    res = subprocess.run([sys.executable, "-m", "fedlocal", "check", "--params", str(bad)], capture_output=True, text=True)
-    assert res.returncode == 2
-    assert res.stderr.startswith("error: ") and "'scale'" in res.stderr and "bad.yaml" in res.stderr
-    assert res.stdout == ""
-
-
 def test_every_declared_parameter_is_used_by_some_stage():
-    used = {k for s in pipeline.load_stages() for k in s.params}
+    used = {k for s in runner.load_stages() for k in s.params}
     assert set(params.SCHEMA) - used - {"run_name"} == set()
 
 

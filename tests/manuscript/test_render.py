@@ -18,7 +18,9 @@ import yaml
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from fedlocal import render  # noqa: E402
+from fedlocal.manuscript import RenderError, render  # noqa: E402
+from fedlocal.manuscript.colophon import colophon_variables  # noqa: E402
+from fedlocal.manuscript.fallback import TYPST_PAGE_KEYS, typst_page  # noqa: E402
 from fedlocal.paths import Layout  # noqa: E402
 
 ARTICLE = """---
@@ -111,7 +113,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(run_dir) -> dict[str, Path]:
-    return render.render(engine="pandoc", run_dir=run_dir, article=run_dir / "article" / "index.qmd",
+    return render(engine="pandoc", run_dir=run_dir, article=run_dir / "article" / "index.qmd",
                          say=lambda msg: None)
 
 
@@ -166,24 +168,24 @@ def test_a_missing_reference_is_named(run_dir, tmp_path, old, new, named):
     art = tmp_path / "index.qmd"
     assert old in ARTICLE
     art.write_text(ARTICLE.replace(old, new))
-    with pytest.raises(render.RenderError, match=named):
-        render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
+    with pytest.raises(RenderError, match=named):
+        render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
 
 
 def test_colophon_variables_from_manifest():
-    v = render.colophon_variables(MANIFEST)
+    v = colophon_variables(MANIFEST)
     assert v["commit"] == "0123456789ab" and v["tree"] == "clean"
     assert v["finished"] == "2026-01-02 03:09 UTC"
     assert v["planted"] == "sc x latino: 1.2"
     assert "synthetic" in v["data_source"] and "seed 7" in v["data_source"]
-    dirty = render.colophon_variables({**MANIFEST, "git_dirty": True, "git_commit": None})
+    dirty = colophon_variables({**MANIFEST, "git_dirty": True, "git_commit": None})
     assert dirty["tree"] == "with uncommitted changes" and dirty["commit"].startswith("unknown")
 
 
 def test_forcing_quarto_without_quarto_says_what_to_do(run_dir, monkeypatch):
     monkeypatch.setenv("PATH", str(run_dir))  # a folder without a quarto executable
-    with pytest.raises(render.RenderError, match="--engine pandoc"):
-        render.render(engine="quarto", run_dir=run_dir, say=lambda m: None)
+    with pytest.raises(RenderError, match="--engine pandoc"):
+        render(engine="quarto", run_dir=run_dir, say=lambda m: None)
 
 
 def test_mixed_cross_reference_and_citation(run_dir, tmp_path):
@@ -191,14 +193,14 @@ def test_mixed_cross_reference_and_citation(run_dir, tmp_path):
     (tmp_path / "references.bib").write_text(BIB)
     art = tmp_path / "index.qmd"
     art.write_text(ARTICLE.replace("See also @tbl-second", "See also @tbl-second [@hausman2020]"))
-    out = render.render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
+    out = render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
     html = re.sub(r"[ \n]+", " ", out["html"].read_text())
     assert re.search(r'>Table\xa02</a> <span class="citation" data-cites="hausman2020">', html)
 
 
 def test_restricted_run_has_nothing_planted():
     """The planted_odds_ratios parameter only shapes the simulation: a restricted run must not quote it."""
-    v = render.colophon_variables({**MANIFEST, "ncvs_source": "restricted"})
+    v = colophon_variables({**MANIFEST, "ncvs_source": "restricted"})
     assert v["planted"].startswith("none") and "1.2" not in v["planted"]
     assert "restricted" in v["data_source"]
 
@@ -206,5 +208,5 @@ def test_restricted_run_has_nothing_planted():
 def test_typst_page_comes_from_the_quarto_project(tmp_path):
     project = tmp_path / "_quarto.yml"
     project.write_text("format:\n  typst:\n    keep-typ: false\n    margin: {x: 2cm, y: 2.2cm}\n    fontsize: 10pt\n")
-    assert render.typst_page(project) == {"margin": {"x": "2cm", "y": "2.2cm"}, "fontsize": "10pt"}
-    assert set(render.typst_page()) <= set(render.TYPST_PAGE_KEYS)
+    assert typst_page(project) == {"margin": {"x": "2cm", "y": "2.2cm"}, "fontsize": "10pt"}
+    assert set(typst_page()) <= set(TYPST_PAGE_KEYS)

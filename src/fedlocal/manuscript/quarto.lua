@@ -1,7 +1,7 @@
 --[[
 quarto.lua: the part of Quarto's manuscript syntax that fedlocal's fallback renderer (pandoc + typst)
 implements when Quarto itself is not installed. Text-level shortcodes ({{< include >}}, {{< var >}})
-are resolved before pandoc parses the file (fedlocal.render does that in Python); this filter handles
+are resolved before pandoc parses the file (fedlocal.manuscript.fallback does that in Python); this filter handles
 what needs the document tree:
 
   * root-relative paths: ![..](/figures/x.png) -> figures/x.png (pandoc runs in a build folder that

@@ -1,0 +1,99 @@
+"""One stage: its notebook executed by papermill into a staging folder, then its outputs moved into place.
+
+Nothing reaches the run's layout until the notebook has finished and written exactly what the stage declares.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from fedlocal import FedlocalError, paths, registry
+from fedlocal.paths import Layout
+from fedlocal.runner.plan import Run
+from fedlocal.runner.stages import Stage
+
+OUTPUT_FOLDERS = ("figures", "tables", "data", "variables")
+
+
+class StageError(FedlocalError):
+    """A stage's notebook failed or did not produce what it declares."""
+
+
+def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
+    """Run the stage's notebook in a fresh kernel, writing into `staging`; returns the executed notebook."""
+    import jupytext
+    import papermill as pm
+
+    nb_path = stage.notebook_path
+    executed = staging / "notebooks" / (nb_path.stem + ".ipynb")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"input_dir": run.dir_param, "output_dir": paths.relative_to_root(staging)}
+    parameters.update({k: run.values[k] for k in stage.params})
+    nb = jupytext.read(nb_path)
+    env_before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        pm.execute_notebook(nb, str(executed), parameters=parameters, kernel_name="python3",
+                            progress_bar=progress, cwd=str(paths.ROOT), report_mode=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
+    except pm.PapermillExecutionError as err:
+        failed = run.layout.notebooks / "failed" / executed.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(executed, failed)
+        raise StageError(
+            f"stage {stage.name!r} failed in {stage.notebook}, cell {err.exec_count or err.cell_index}: "
+            f"{err.ename}: {err.evalue}\n  partially executed notebook: {failed}\n"
+            f"  previous outputs are untouched."
+        ) from None
+    finally:
+        if env_before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_before
+    make_portable(executed, stage, run)
+    return executed
+
+
+def make_portable(executed: Path, stage: Stage, run: Run) -> None:
+    """Executed notebooks are committed: record repository-relative paths, never this machine's."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"] = stage.notebook
+    meta["output_path"] = paths.relative_to_root(run.layout.notebooks / executed.name)
+    text = nbformat.writes(nb).replace(str(paths.ROOT) + "/", "")
+    executed.write_text(text)
+
+
+def collect(stage: Stage, staging: Path) -> list[str]:
+    """Check the staged outputs against the declaration: all present, nothing undeclared."""
+    staged = Layout.at(staging)
+    missing = [o for o in stage.outputs if not staged.resolve(o).is_file()]
+    if missing:
+        raise StageError(f"stage {stage.name!r} ({stage.notebook}) finished but did not write the declared "
+                         f"output(s) {missing}; fix the notebook or pipeline.yaml. Previous outputs are untouched.")
+    written = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+               and p.relative_to(staging).parts[0] in OUTPUT_FOLDERS}
+    extra = sorted(written - set(stage.outputs))
+    if extra:
+        raise StageError(f"stage {stage.name!r} ({stage.notebook}) wrote undeclared output(s) {extra}; declare them "
+                         f"in pipeline.yaml so the manifest and the manuscript checks know them.")
+    return list(stage.outputs)
+
+
+def move_into_place(outputs: list[str], executed: Path, staging: Path, layout: Layout) -> dict[str, str]:
+    """Move checked outputs and the executed notebook from staging into the run's layout; output -> SHA-256."""
+    staged = Layout.at(staging)
+    record = {}
+    for o in outputs:
+        target = layout.resolve(o)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.resolve(o), target)
+        record[o] = registry.sha256(target)
+    layout.notebooks.mkdir(parents=True, exist_ok=True)
+    os.replace(executed, layout.notebooks / executed.name)
+    shutil.rmtree(staging, ignore_errors=True)
+    return record
