@@ -54,23 +54,23 @@ month_coding = "majority"
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
-from fedlocal.data import policies
-from fedlocal.data.counties import county_frame
+from fedlocal.data.policies import crosscheck
+from fedlocal.data.policies.antidetainer import anti_detainer_events
+from fedlocal.data.policies.panel import build_panel, build_spells, coverage_by_month, coverage_by_year, spell_counts
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, fmt_pct, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 
-src, out = layout(input_dir), layout(output_dir)
-out.data.mkdir(parents=True, exist_ok=True)
+output = layout(output_dir)
+output.data.mkdir(parents=True, exist_ok=True)
 setup_matplotlib()
-counties = county_frame()
 
 # %% [markdown]
 # ## Coding rules
 #
-# Each rule below is a run parameter (in brackets) or a documented constant of
-# `fedlocal.data.policies`; the spells table records in its `rule` column which rule produced each row.
+# Each rule below is a run parameter (in brackets) or a documented constant of `fedlocal.data.policies`
+# (modules `sc`, `g287`, `antidetainer`, `panel`); the spells table records in its `rule` column which rule
+# produced each row.
 #
 # - **SC start**: White's exact day where she has the county; otherwise the month from the monthly
 #   file, dated the 15th (the middle of the month); New York City is one row in White's file and is given
@@ -95,37 +95,24 @@ counties = county_frame()
 #   in force on `any_day` of it, on the `majority` of its days, or on the `full_month`.
 
 # %%
-spells = policies.build_spells(sc_end=sc_end, tfm_end_by=tfm_end_by, antidetainer_city_policies=antidetainer_city_policies,
-                               antidetainer_bound_date=antidetainer_bound_date)
-panel = policies.build_panel(spells, month_coding=month_coding)
-events = policies.anti_detainer_events(antidetainer_city_policies=antidetainer_city_policies,
-                                       antidetainer_bound_date=antidetainer_bound_date).drop(columns="counties_switched")
+spells = build_spells(sc_end=sc_end, tfm_end_by=tfm_end_by, antidetainer_city_policies=antidetainer_city_policies,
+                      antidetainer_bound_date=antidetainer_bound_date)
+panel = build_panel(spells, month_coding=month_coding)
+events = anti_detainer_events(antidetainer_city_policies=antidetainer_city_policies,
+                              antidetainer_bound_date=antidetainer_bound_date)
 
-spells.to_csv(out.data / "policy-spells.csv", index=False, lineterminator="\n")
-panel.to_parquet(out.data / "policy-panel.parquet", index=False)
-events.to_csv(out.data / "anti-detainer-events.csv", index=False, lineterminator="\n")
-
-per_program = spells.groupby("program").agg(spells=("fips", "size"), counties=("fips", "nunique")).reindex(list(policies.PROGRAMS))
-print(per_program.to_string())
+save_data(spells, output, "policy-spells")
+panel.to_parquet(output.data / "policy-panel.parquet", index=False)
+save_data(events, output, "anti-detainer-events")
+print(spell_counts(spells).to_string())
 
 # %% [markdown]
 # ## Checks against known facts
 #
-# The tests in `tests/data/test_policies.py` assert these facts; they are printed here for the reader.
+# The tests in `tests/data/policies/` assert these facts; they are printed here for the reader.
 
 # %%
-p = panel.set_index(["fips", "month"])
-first_sc = spells[spells["program"] == "sc"]["start"].min()
-full_sc = p.groupby(level="month")["sc"].mean()
-full_month = full_sc[full_sc == 1].index.min()
-ca = counties.loc[counties["state"] == "CA", "fips"]
-print("first SC activation:", first_sc, "| Harris County TX:", spells.query("fips == '48201' and program == 'sc'")["start"].iloc[0])
-print("first month with SC in every county:", full_month)
-print("Maricopa AZ 2009-03 jem/tfm:", p.loc[("04013", "2009-03"), ["jem", "tfm"]].tolist(),
-      "| 2012-06:", p.loc[("04013", "2012-06"), ["jem", "tfm"]].tolist())
-ad = spells[spells["program"] == "antidetainer"].set_index("fips")["start"]
-print("anti-detainer start, Cook IL:", ad["17031"], "| Santa Clara CA:", ad["06085"])
-print("California counties with anti-detainer in 2014-01:", int(p.loc[[(f, "2014-01") for f in ca], "antidetainer"].sum()), "of", len(ca))
+print(crosscheck.known_facts(spells, panel).to_string(index=False))
 
 # %% [markdown]
 # ## Coverage over time
@@ -133,32 +120,15 @@ print("California counties with anti-detainer in 2014-01:", int(p.loc[[(f, "2014
 # The share of the US population (2010 census) living in a county where each program was in force.
 
 # %%
-cov = policies.coverage_by_month(panel)
-labels = {"sc": "Secure Communities", "jem": "287(g) jail model", "tfm": "287(g) task force", "antidetainer": "Anti-detainer policy"}
-fig, ax = plt.subplots()
-x = pd.PeriodIndex(cov.index, freq="M").to_timestamp()
-for prog in policies.PROGRAMS:
-    ax.plot(x, cov[prog], label=labels[prog])
-ax.set_ylabel("share of US population covered")
-ax.set_ylim(0, 1.02)
-ax.legend(frameon=False, loc="upper left")
-ax.set_title("Population living in a covered county, by month, 2005-2014")
-save_figure(fig, out, "policy-coverage-by-month")
+figure = figures.policy_coverage(coverage_by_month(panel))
+save_figure(figure, output, "policy-coverage-by-month")
 plt.show()
 
 # %%
-by_year = policies.coverage_by_year(panel)
-display = by_year.assign(
-    program=by_year["program"].map(labels),
-    counties_december=by_year["counties_december"].map(fmt_int),
-    counties_any_month=by_year["counties_any_month"].map(fmt_int),
-    population_december=(by_year["population_december"] / 1e6).map(lambda v: f"{v:,.1f}"),
-    population_share_december=by_year["population_share_december"].map(fmt_pct),
-).rename(columns={"program": "Program", "year": "Year", "counties_december": "Counties (December)",
-                  "counties_any_month": "Counties (any month)", "population_december": "Population, millions (December)",
-                  "population_share_december": "% of US population (December)"})
-save_table(by_year, out, "policy-coverage-by-year", display=display)
-print(display[display["Year"].isin([2008, 2010, 2012, 2014])].to_string(index=False))
+coverage = coverage_by_year(panel)
+coverage_display = tables.policy_coverage(coverage)
+save_table(coverage, output, "policy-coverage-by-year", display=coverage_display)
+print(coverage_display.to_string(index=False))
 
 # %% [markdown]
 # ## Agreement with East et al.'s 287(g) county spells
@@ -172,26 +142,17 @@ print(display[display["Year"].isin([2008, 2010, 2012, 2014])].to_string(index=Fa
 # White's exact day against the monthly file.
 
 # %%
-east = policies.east_panel()
-agree = policies.agreement(panel, east)
-sc_check = policies.sc_source_agreement()
-sc_row = pd.DataFrame([{"program": "sc (White vs monthly file, counties)", "county_months": sc_check["counties_both"],
-                        "agree_share": sc_check["share_same_month"], "on_either": sc_check["counties_both"],
-                        "agree_when_on_share": sc_check["share_same_month"], "counties_ours": sc_check["counties_both"],
-                        "counties_other": sc_check["counties_both"]}])
-agree_table = pd.concat([agree, sc_row], ignore_index=True)
-save_table(agree_table, out, "east-agreement", display=agree_table.assign(
-    agree_share=agree_table["agree_share"].map(fmt_pct), agree_when_on_share=agree_table["agree_when_on_share"].map(fmt_pct),
-    county_months=agree_table["county_months"].map(fmt_int), on_either=agree_table["on_either"].map(fmt_int),
-).rename(columns={"program": "Program", "county_months": "Units compared", "agree_share": "% agree",
-                  "on_either": "Units on in either", "agree_when_on_share": "% agree when on in either",
-                  "counties_ours": "Counties (ours)", "counties_other": "Counties (other)"}))
-print(agree_table.to_string(index=False))
+east = crosscheck.east_panel()
+agreement = crosscheck.agreement(panel, east)
+sc_files = crosscheck.sc_source_agreement()
+agreement_table = crosscheck.agreement_table(agreement, sc_files)
+save_table(agreement_table, output, "east-agreement", display=tables.east_agreement(agreement_table))
+print(agreement_table.to_string(index=False))
 
 # %%
-dis = policies.disagreements(panel, east).merge(counties[["fips", "county_name", "state"]], on="fips")
-print(dis["kind"].value_counts().to_string())
-print(dis.sort_values("months_differ", ascending=False).head(20).to_string(index=False))
+disagreements = crosscheck.named_disagreements(panel, east)
+print(crosscheck.disagreement_kinds(disagreements).to_string())
+print(disagreements.head(20).to_string(index=False))
 
 # %% [markdown]
 # **Reading the disagreements.** Most are one month at the start: East et al. switch a county on in the
@@ -220,41 +181,13 @@ print(dis.sort_values("months_differ", ascending=False).head(20).to_string(index
 # policy adopted on paper but applied later (or to reimbursement clauses that left detainers honoured).
 
 # %%
-checks = {"Santa Clara CA": ("santa clara co", "CA", "06085"), "Cook IL": ("cook county jail", "IL", "17031"),
-          "King WA": ("king county", "WA", "53033"), "Multnomah OR": ("multnomah", "OR", "41051"),
-          "Miami-Dade FL": ("dade|tgk|turner guilford", "FL", "12086")}
-rows = []
-for name, (pattern, st, f) in checks.items():
-    d = policies.npr_declines(pattern, st)
-    bulk = d.loc[d["declined"] >= 20, "year"]
-    rows.append({"county": name, "policy_start": ad.get(f, ""), "first_year_20plus_declined": int(bulk.min()) if len(bulk) else None,
-                 "declined_by_year": "; ".join(f"{int(y)}: {int(n)}" for y, n in zip(d["year"], d["declined"]))})
-print(pd.DataFrame(rows).to_string(index=False))
+print(crosscheck.npr_timing(spells).to_string(index=False))
 
 # %% [markdown]
 # ## Numbers for the manuscript
 
 # %%
-g287 = panel.assign(any287=(panel["jem"] | panel["tfm"]))
-n287 = g287.groupby("month")["any287"].sum()
-agree_i = agree.set_index("program")
-variables = {
-    "sc_first_activation": first_sc,
-    "sc_full_coverage_month": pd.Period(full_month, "M").strftime("%B %Y"),
-    "peak_287g_counties": int(n287.max()),
-    "peak_287g_month": pd.Period(n287.idxmax(), "M").strftime("%B %Y"),
-    "sc_white_monthly_agree_pct": fmt_pct(sc_check["share_same_month"]),
-    "sc_counties_both_files": fmt_int(sc_check["counties_both"]),
-    "antidetainer_events": fmt_int(len(events)),
-    "antidetainer_events_undated": fmt_int((events["date_used"] == "").sum()),
-    "antidetainer_counties_2014": fmt_int(panel.loc[panel["month"] == "2014-12", "antidetainer"].sum()),
-}
-for prog in policies.PROGRAMS:
-    variables[f"{prog}_counties"] = fmt_int(per_program.loc[prog, "counties"])
-    variables[f"{prog}_spells"] = fmt_int(per_program.loc[prog, "spells"])
-for prog in ("jem", "tfm", "any_287g"):
-    variables[f"east_agree_{prog}_pct"] = fmt_pct(agree_i.loc[prog, "agree_share"])
-    variables[f"east_agree_when_on_{prog}_pct"] = fmt_pct(agree_i.loc[prog, "agree_when_on_share"])
-save_variables(out, "policies", variables)
-for k, v in sorted(variables.items()):
-    print(f"{k}: {v}")
+policy_variables = variables.policies(spells, panel, events, agreement, sc_files)
+save_variables(output, "policies", policy_variables)
+for key, value in sorted(policy_variables.items()):
+    print(f"{key}: {value}")

@@ -29,16 +29,15 @@ output_dir = ""
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from fedlocal.data import covariates
 from fedlocal.models import adoption
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, fmt_num, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 
-src, out = layout(input_dir), layout(output_dir)
-out.data.mkdir(parents=True, exist_ok=True)
+source_dir, output = layout(input_dir), layout(output_dir)
+output.data.mkdir(parents=True, exist_ok=True)
 setup_matplotlib()
 pd.set_option("display.width", 160, "display.max_colwidth", 90)
 
@@ -80,24 +79,15 @@ print(covariates.SOURCES.to_string(index=False))
 
 # %%
 panel = covariates.build_covariates()
-panel.to_parquet(out.data / "county-covariates.parquet", index=False)
-y2010 = panel[panel["year"] == 2010]
-print(f"{panel['fips'].nunique():,} counties x {panel['year'].nunique()} years = {len(panel):,} rows")
-print(f"border counties: {int(y2010['border'].sum())}; new Latino destinations: {int(y2010['new_destination'].sum())}; "
-      f"metro counties: {int(y2010['metro'].sum()):,}")
-check = panel.set_index(["fips", "year"])
-print("Los Angeles 2010 population:", f"{check.loc[('06037', 2010), 'population']:,}",
-      "| Cook 2010:", f"{check.loc[('17031', 2010), 'population']:,}")
-print("Los Angeles unemployment 2005, 2014:", check.loc[("06037", 2005), "unemployment_rate"],
-      check.loc[("06037", 2014), "unemployment_rate"], "| % foreign born 2005-2014:",
-      f"{check.loc['06037', 'pct_foreign_born'].min():.1f}-{check.loc['06037', 'pct_foreign_born'].max():.1f}")
+panel.to_parquet(output.data / "county-covariates.parquet", index=False)
+print(pd.Series(covariates.describe(panel)).to_string())
+print(covariates.spot_checks(panel).to_string(index=False))
 
 # %% [markdown]
 # **Gaps stay visible.** The cells no source fills are left missing, not imputed:
 
 # %%
-gaps = covariates.missing_cells(panel)
-print(gaps.to_string(index=False))
+print(covariates.missing_cells(panel).to_string(index=False))
 
 # %% [markdown]
 # - Unemployment: BLS published no 2005–2006 figures for seven Louisiana parishes after hurricanes
@@ -114,11 +104,7 @@ print(gaps.to_string(index=False))
 # tables (5-year periods, annualized by the same midpoint rule).
 
 # %%
-weighted = panel.assign(w=panel["population"].astype(float))
-trend = pd.DataFrame({
-    c: weighted.dropna(subset=[c]).groupby("year").apply(lambda d: np.average(d[c], weights=d["w"]), include_groups=False)
-    for c in ["pct_latino", "pct_foreign_born", "unemployment_rate"]})
-print(trend.round(2).to_string())
+print(covariates.weighted_means(panel, ["pct_latino", "pct_foreign_born", "unemployment_rate"]).round(2).to_string())
 
 # %% [markdown]
 # (Population-weighted national means of three covariates, as a sanity check: the Latino share rises
@@ -134,40 +120,19 @@ print(trend.round(2).to_string())
 # difference (adopters minus others, in pooled standard deviations; |SMD| > 0.25 is a large imbalance).
 
 # %%
-spells = pd.read_csv(src.data / "policy-spells.csv", dtype=str, keep_default_na=False)
-base = panel[panel["year"] == 2005].assign(
-    population_k=lambda d: d["population"].astype(float) / 1000, south=lambda d: (d["region"] == "South").astype(float),
-    metro=lambda d: d["metro"].astype(float), border=lambda d: d["border"].astype(float),
-    new_destination=lambda d: d["new_destination"].astype(float), income_k=lambda d: d["median_hh_income"] / 1000)
-sc_entry = adoption.entry_years(spells, ("sc",))
-groups = {
-    "287(g) jail": adoption.entry_years(spells, ("jem",)).pipe(lambda e: pd.Series(True, index=e.index)),
-    "287(g) task force": adoption.entry_years(spells, ("tfm",)).pipe(lambda e: pd.Series(True, index=e.index)),
-    "SC by 2010": sc_entry <= 2010,
-    "anti-detainer": adoption.entry_years(spells, ("antidetainer",)).pipe(lambda e: pd.Series(True, index=e.index)),
-}
-balance_labels = {
-    "population_k": "population (thousands)", "pct_latino": "% Latino", "pct_black": "% non-Latino Black",
-    "pct_white_nh": "% non-Latino white", "pct_foreign_born": "% foreign born", "poverty_rate": "poverty rate (%)",
-    "income_k": "median household income ($1,000s)", "unemployment_rate": "unemployment rate (%)",
-    "pct_same_house": "% same house 1 year ago", "pct_owner": "% owner-occupied", "metro": "metro (share)",
-    "south": "South (share)", "border": "Mexican border (share)", "new_destination": "new Latino destination (share)",
-}
-bal = adoption.balance(base, groups, list(balance_labels))
-bal_display = pd.DataFrame({"Covariate (2005)": ["counties"] + [balance_labels[c] for c in balance_labels]})
-bal_display["All counties"] = [fmt_int(bal.loc[0, "all"])] + [fmt_num(v, 1 if abs(v) >= 1 else 2) for v in bal["all"][1:]]
-for name in groups:
-    col_a, col_s = bal[f"{name}: adopters"], bal[f"{name}: smd"]
-    bal_display[f"{name}: adopters"] = [fmt_int(col_a[0])] + [fmt_num(v, 1 if abs(v) >= 1 else 2) for v in col_a[1:]]
-    bal_display[f"{name}: SMD"] = [""] + [fmt_num(v, 2) for v in col_s[1:]]
-save_table(bal, out, "adopter-balance", display=bal_display)
-print(bal_display.to_string(index=False))
+spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
+balance = adoption.balance(adoption.baseline_covariates(panel), adoption.adopter_groups(spells),
+                           list(adoption.BALANCE_COVARIATES))
+balance_display = tables.adopter_balance(balance)
+save_table(balance, output, "adopter-balance", display=balance_display)
+print(balance_display.to_string(index=False))
 
 # %%
-g287_entry = adoption.entry_years(spells, ("jem", "tfm"))
-print("287(g) counties by year of first agreement:", g287_entry.value_counts().sort_index().to_dict())
-border_fips = list(covariates.BORDER_COUNTIES)
-print("border counties with SC by 2010:", int((sc_entry.reindex(border_fips) <= 2010).sum()), "of", len(border_fips))
+agreement_entry = adoption.entry_years(spells, ("jem", "tfm"))
+print("287(g) counties by year of first agreement:", adoption.entries_by_year(agreement_entry))
+sc_entry = adoption.entry_years(spells, ("sc",))
+border_sc_early = adoption.entered_by(sc_entry, adoption.SC_EARLY_BY, covariates.BORDER_COUNTIES)
+print(f"border counties with SC by {adoption.SC_EARLY_BY}:", border_sc_early, "of", len(covariates.BORDER_COUNTIES))
 
 # %% [markdown]
 # Read down a column. 287(g) counties (jail or task force) were far larger than the average county,
@@ -201,45 +166,16 @@ print("border counties with SC by 2010:", int((sc_entry.reindex(border_fips) <= 
 # what each timing followed.
 
 # %%
-terms = list(adoption.TERMS)
-fits = {
-    "287(g)": adoption.fit_hazard(adoption.risk_set(panel, g287_entry, 2005, 2014), terms),
-    "Secure Communities": adoption.fit_hazard(adoption.risk_set(panel, sc_entry, 2008, 2012), terms),
-}
+fits = adoption.fit_adoption_models(panel, spells)
+print(adoption.fit_summary(fits).to_string(index=False))
 hazard = adoption.hazard_long(fits)
-for name, f in fits.items():
-    print(f"{name}: {f.n_events:,} entries in {f.n_county_years:,} county-years at risk ({f.n_counties:,} counties, "
-          f"{f.n_clusters} state clusters); years used {f.years_used[0]}-{f.years_used[-1]}, dropped (no entry) {f.years_dropped}")
-
-
-hazard["or_ci"] = [f"{r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})" if np.isfinite(r.odds_ratio) else "–"
-                   for r in hazard.itertuples()]
-haz_display = pd.DataFrame({"Covariate (per unit)": fits["287(g)"].table["label"].str.replace("(x e = 2.7 times larger)", "(2.7x larger)", regex=False)})
-for name in fits:
-    haz_display[f"{name}: odds ratio (95% CI)"] = hazard.loc[hazard["model"] == name, "or_ci"].to_numpy()
-n_row = {"Covariate (per unit)": "entries / county-years at risk"}
-n_row.update({f"{name}: odds ratio (95% CI)": f"{f.n_events:,} / {f.n_county_years:,}" for name, f in fits.items()})
-haz_display = pd.concat([haz_display, pd.DataFrame([n_row])], ignore_index=True)
-save_table(hazard.drop(columns="or_ci"), out, "adoption-hazard", display=haz_display)
-print(haz_display.to_string(index=False))
+hazard_display = tables.adoption_hazard(hazard)
+save_table(hazard, output, "adoption-hazard", display=hazard_display)
+print(hazard_display.to_string(index=False))
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 5.2))
-labels = fits["287(g)"].table["label"].tolist()
-ypos = np.arange(len(labels))[::-1]
-for shift, (name, color) in zip((0.17, -0.17), (("287(g)", "#b2182b"), ("Secure Communities", "#2166ac"))):
-    t = fits[name].table
-    ax.errorbar(t["odds_ratio"], ypos + shift, xerr=[t["odds_ratio"] - t["ci_low"], t["ci_high"] - t["odds_ratio"]],
-                fmt="o", color=color, ms=4, capsize=2, label=f"{name} ({fits[name].n_events:,} entries)")
-ax.axvline(1, color="grey", lw=0.8)
-ax.set_xscale("log")
-ax.set_xticks([0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 25], ["0.05", "0.1", "0.25", "0.5", "1", "2", "4", "10", "25"])
-ax.set_yticks(ypos, labels)
-ax.set_xlabel("odds ratio of entering in a given year (log scale, 95% CI clustered by state)")
-ax.set_title("What predicted when a county entered each program (real data, 2005-2014)")
-ax.set_ylim(-0.7, len(labels) + 0.7)  # room for the legend above the first row
-ax.legend(frameon=False, loc="upper left", ncol=2)
-save_figure(fig, out, "adoption-hazard")
+figure = figures.adoption_hazard(fits)
+save_figure(figure, output, "adoption-hazard")
 plt.show()
 
 # %% [markdown]
@@ -255,34 +191,7 @@ plt.show()
 # before/after comparison the cleaner one.
 
 # %%
-by_term = hazard.set_index(["model", "term"])
-values = {
-    "counties_in_panel": int(panel["fips"].nunique()),
-    "county_years": int(len(panel)),
-    "border_counties": int(y2010["border"].sum()),
-    "new_destination_counties": int(y2010["new_destination"].sum()),
-    "metro_counties": int(y2010["metro"].sum()),
-    "unemployment_missing_county_years": int(panel["unemployment_rate"].isna().sum()),
-    "la_foreign_born_2005": fmt_num(check.loc[("06037", 2005), "pct_foreign_born"], 1),
-    "la_unemployment_2014": fmt_num(check.loc[("06037", 2014), "unemployment_rate"], 1),
-}
-for key, model in (("g287", "287(g)"), ("sc", "Secure Communities")):
-    f = fits[model]
-    values[f"{key}_entries"] = f.n_events
-    values[f"{key}_county_years"] = f.n_county_years
-    for term in terms:
-        r = by_term.loc[(model, term)]
-        if np.isfinite(r.odds_ratio):
-            values[f"{key}_or_{term}"] = fmt_num(r.odds_ratio, 2)
-            values[f"{key}_ci_{term}"] = f"{r.ci_low:.2f}–{r.ci_high:.2f}"
-b = bal.set_index("covariate")
-for key, name in (("jem", "287(g) jail"), ("tfm", "287(g) task force"), ("sc_early", "SC by 2010"), ("antidetainer", "anti-detainer")):
-    values[f"{key}_adopters"] = int(b.loc["counties", f"{name}: adopters"])
-    values[f"{key}_pct_latino_adopters"] = fmt_num(b.loc["pct_latino", f"{name}: adopters"], 1)
-    values[f"{key}_pct_latino_others"] = fmt_num(b.loc["pct_latino", f"{name}: others"], 1)
-    values[f"{key}_population_k_adopters"] = fmt_int(b.loc["population_k", f"{name}: adopters"])
-    values[f"{key}_population_k_others"] = fmt_int(b.loc["population_k", f"{name}: others"])
-values["border_sc_by_2010"] = fmt_int((sc_entry.reindex(border_fips) <= 2010).sum())
-save_variables(out, "counties", values)
-for k in sorted(values):
-    print(f"{k}: {values[k]}")
+county_variables = variables.counties(panel, hazard, balance, border_sc_early)
+save_variables(output, "counties", county_variables)
+for key in sorted(county_variables):
+    print(f"{key}: {county_variables[key]}")

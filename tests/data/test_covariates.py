@@ -116,3 +116,28 @@ def test_fixed_attributes(panel):
     # metro from NCHS agrees with county_complete's 2013 OMB flag
     cc = C.county_complete().set_index("fips")["metro_2013"].dropna()
     assert (y.loc[cc.index, "metro"].astype(int) == cc.astype(int)).mean() > 0.99
+
+
+# ---- describing the panel, on a toy panel
+
+TOY = pd.DataFrame({"fips": ["a", "a", "b", "b"], "year": [2010, 2011, 2010, 2011], "population": [100, 100, 300, 300],
+                    "border": [True, True, False, False], "new_destination": [False, False, True, True],
+                    "metro": [1, 1, 1, 1], "unemployment_rate": [5.0, np.nan, 9.0, 7.0], "pct_latino": [10.0, 20.0, 30.0, 40.0]})
+
+
+def test_describe_counts_the_panel_and_its_fixed_attributes():
+    assert C.describe(TOY) == {"counties": 2, "years": 2, "county_years": 4, "border_counties": 1,
+                               "new_destination_counties": 1, "metro_counties": 2, "unemployment_missing_county_years": 1}
+
+
+def test_value_at_and_weighted_means():
+    assert C.value_at(TOY, "b", 2011, "unemployment_rate") == 7.0
+    means = C.weighted_means(TOY, ["pct_latino", "unemployment_rate"])
+    assert means.loc[2010, "pct_latino"] == pytest.approx((100 * 10 + 300 * 30) / 400)
+    assert means.loc[2011, "unemployment_rate"] == pytest.approx(7.0)  # a's missing value is left out, not zero
+
+
+def test_spot_checks_name_each_county():
+    panel = pd.DataFrame({"fips": ["06037"], "year": [2010], "population": [9_818_605]})
+    got = C.spot_checks(panel, [("06037", "population", 2010)])
+    assert got.iloc[0].tolist() == ["06037", "Los Angeles, CA", "population", 2010, 9_818_605]

@@ -315,3 +315,44 @@ def missing_cells(panel: pd.DataFrame) -> pd.DataFrame:
     rows = [(c, int(miss[c].sum()), ", ".join(sorted(panel.loc[miss[c], "fips"].unique())[:10]))
             for c in cols if miss[c].any()]
     return pd.DataFrame(rows, columns=["column", "missing county-years", "counties (first 10)"])
+
+
+# ---- describing the panel
+
+DESCRIBE_YEAR = 2010  # the census year: fixed attributes and counts are read in it
+# County-years printed beside the panel as a check against published figures: (fips, column, year).
+SPOT_CHECKS = [("06037", "population", 2010), ("17031", "population", 2010), ("06037", "unemployment_rate", 2005),
+               ("06037", "unemployment_rate", 2014), ("06037", "pct_foreign_born", 2005), ("06037", "pct_foreign_born", 2014)]
+
+
+def describe(panel: pd.DataFrame, year: int = DESCRIBE_YEAR) -> dict:
+    """Size of the panel and counts of counties with each fixed attribute (in `year`)."""
+    in_year = panel[panel["year"] == year]
+    return {"counties": int(panel["fips"].nunique()), "years": int(panel["year"].nunique()), "county_years": int(len(panel)),
+            "border_counties": int(in_year["border"].sum()), "new_destination_counties": int(in_year["new_destination"].sum()),
+            "metro_counties": int(in_year["metro"].sum()),
+            "unemployment_missing_county_years": int(panel["unemployment_rate"].isna().sum())}
+
+
+def value_at(panel: pd.DataFrame, fips: str, year: int, column: str):
+    """One county-year's value of `column`."""
+    return panel.loc[(panel["fips"] == fips) & (panel["year"] == year), column].item()
+
+
+def spot_checks(panel: pd.DataFrame, checks=SPOT_CHECKS) -> pd.DataFrame:
+    """fips, county, column, year, value for each of `checks`."""
+    names = county_frame().set_index("fips")
+    rows = pd.DataFrame([(f, f"{names.loc[f, 'county_name']}, {names.loc[f, 'state']}", column, year) for f, column, year in checks],
+                        columns=["fips", "county", "column", "year"])
+    rows["value"] = pd.Series([value_at(panel, f, year, column) for f, column, year in checks], dtype=object)
+    return rows
+
+
+def weighted_means(panel: pd.DataFrame, columns: list[str], weight: str = "population") -> pd.DataFrame:
+    """National means of `columns` by year, weighting counties by `weight` (missing values left out)."""
+    out = {}
+    for c in columns:
+        d = panel.dropna(subset=[c, weight])
+        w = d[weight].astype(float)
+        out[c] = (d[c].astype(float) * w).groupby(d["year"]).sum() / w.groupby(d["year"]).sum()
+    return pd.DataFrame(out)

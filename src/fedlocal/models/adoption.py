@@ -39,12 +39,42 @@ TERMS = {
 
 LABELS = {k: v[1] for k, v in TERMS.items()}
 
+# The two hazard models: programs whose first start is the entry, and the years at risk. 287(g) over the whole
+# window; SC through 2012 only: in January 2013 ICE switched on every remaining county at once to meet its
+# deadline, so those counties are censored at the end of 2012 (their timing reflects the deadline, not the county).
+HAZARD_MODELS = {"287(g)": (("jem", "tfm"), 2005, 2014), "Secure Communities": (("sc",), 2008, 2012)}
+
+# Adopter groups of the balance table: name -> (programs, entered by the end of this year; None = ever by 2014).
+# SC reached every county by January 2013, so for SC "adopters vs others" means early (by 2010) vs late.
+SC_EARLY_BY = 2010  # SC switched on by the end of this year counts as early (ICE finished in January 2013)
+ADOPTER_GROUPS = {"287(g) jail": (("jem",), None), "287(g) task force": (("tfm",), None),
+                  "SC by 2010": (("sc",), SC_EARLY_BY), "anti-detainer": (("antidetainer",), None)}
+BASELINE_YEAR = 2005  # before any program began, except the few 287(g) agreements signed in 2005
+# Covariates of the balance table, as built by `baseline`: column -> what it is.
+BALANCE_COVARIATES = {
+    "population_k": "population (thousands)", "pct_latino": "% Latino", "pct_black": "% non-Latino Black",
+    "pct_white_nh": "% non-Latino white", "pct_foreign_born": "% foreign born", "poverty_rate": "poverty rate (%)",
+    "income_k": "median household income ($1,000s)", "unemployment_rate": "unemployment rate (%)",
+    "pct_same_house": "% same house 1 year ago", "pct_owner": "% owner-occupied", "metro": "metro (share)",
+    "south": "South (share)", "border": "Mexican border (share)", "new_destination": "new Latino destination (share)",
+}
+
 
 def entry_years(spells: pd.DataFrame, programs: tuple[str, ...]) -> pd.Series:
     """Year each county first entered any of `programs` (spells: fips, program, start); index fips."""
     s = spells[spells["program"].isin(programs)]
     start = pd.to_datetime(s["start"])
     return start.groupby(s["fips"].astype(str)).min().dt.year.rename("entry_year")
+
+
+def entries_by_year(entry: pd.Series) -> dict[int, int]:
+    """Number of counties entering in each year (entry: `entry_years`)."""
+    return entry.value_counts().sort_index().to_dict()
+
+
+def entered_by(entry: pd.Series, year: int, fips) -> int:
+    """How many of the counties `fips` had entered by the end of `year`."""
+    return int((entry.reindex(list(fips)) <= year).sum())
 
 
 def risk_set(covariates: pd.DataFrame, entry: pd.Series, first_year: int, last_year: int) -> pd.DataFrame:
@@ -114,6 +144,38 @@ def fit_hazard(at_risk: pd.DataFrame, terms: list[str] | None = None, cluster: s
                      int(len(np.unique(groups))), years_used, years_dropped)
 
 
+def fit_adoption_models(covariates: pd.DataFrame, spells: pd.DataFrame, terms: list[str] | None = None) -> dict[str, HazardFit]:
+    """The HAZARD_MODELS, each fitted on its risk set from the covariate panel and the policy spells."""
+    terms = list(TERMS) if terms is None else terms
+    return {name: fit_hazard(risk_set(covariates, entry_years(spells, programs), first, last), terms)
+            for name, (programs, first, last) in HAZARD_MODELS.items()}
+
+
+def fit_summary(fits: dict[str, HazardFit]) -> pd.DataFrame:
+    """The sample behind each fitted model: entries, county-years and counties at risk, clusters, years used."""
+    return pd.DataFrame([{"model": name, "entries": f.n_events, "county_years": f.n_county_years, "counties": f.n_counties,
+                          "state_clusters": f.n_clusters, "years_used": f"{f.years_used[0]}-{f.years_used[-1]}",
+                          "years_dropped_no_entry": f.years_dropped} for name, f in fits.items()])
+
+
+def baseline_covariates(covariates: pd.DataFrame, year: int = BASELINE_YEAR) -> pd.DataFrame:
+    """One row per county: its covariates in `year` with the BALANCE_COVARIATES columns (shares as 0/1 floats,
+    population and income in thousands)."""
+    return covariates[covariates["year"] == year].assign(
+        population_k=lambda d: d["population"].astype(float) / 1000, south=lambda d: (d["region"] == "South").astype(float),
+        metro=lambda d: d["metro"].astype(float), border=lambda d: d["border"].astype(float),
+        new_destination=lambda d: d["new_destination"].astype(float), income_k=lambda d: d["median_hh_income"] / 1000)
+
+
+def adopter_groups(spells: pd.DataFrame) -> dict[str, pd.Series]:
+    """ADOPTER_GROUPS as boolean Series indexed by fips (True = adopter; counties never entering are absent)."""
+    groups = {}
+    for name, (programs, by_year) in ADOPTER_GROUPS.items():
+        entry = entry_years(spells, programs)
+        groups[name] = pd.Series(True, index=entry.index) if by_year is None else entry <= by_year
+    return groups
+
+
 def smd(a: pd.Series, b: pd.Series) -> float:
     """Standardized mean difference (a - b) / sqrt((var a + var b) / 2), missing values ignored."""
     a, b = a.dropna().astype(float), b.dropna().astype(float)
@@ -137,40 +199,6 @@ def balance(baseline: pd.DataFrame, groups: dict[str, pd.Series], columns: list[
         out[f"{name}: others"] = [int((~flag).sum())] + [float(o[c].astype(float).mean()) for c in columns]
         out[f"{name}: smd"] = [np.nan] + [smd(a[c], o[c]) for c in columns]
     return pd.DataFrame(out, index=["counties"] + columns).rename_axis("covariate").reset_index()
-
-
-def simulate_adoption(n_counties: int = 3000, years=range(2005, 2015), beta: dict | None = None,
-                      base_hazard: float = -4.0, n_states: int = 50, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    """A covariate panel and entry years from a known logit hazard (for tests): returns (covariates, entry).
-
-    beta maps TERMS names to log-odds per unit of the term as built by TERMS.
-    """
-    beta = {"pct_latino": np.log(1.5), "border": np.log(3.0)} if beta is None else beta
-    rng = np.random.default_rng(seed)
-    years = list(years)
-    fips = [f"{i:05d}" for i in range(1, n_counties + 1)]
-    state = rng.integers(1, n_states + 1, n_counties)
-    static = pd.DataFrame({
-        "fips": fips, "state_fips": [f"{s:02d}" for s in state],
-        "pct_latino0": rng.gamma(1.0, 8.0, n_counties).clip(0, 95), "pct_black": rng.gamma(0.6, 12.0, n_counties).clip(0, 90),
-        "pct_foreign_born": rng.gamma(1.0, 4.0, n_counties).clip(0, 60), "new_destination": rng.random(n_counties) < 0.15,
-        "border": rng.random(n_counties) < 0.1, "population": np.exp(rng.normal(10.2, 1.3, n_counties)).round(),
-        "poverty_rate": rng.normal(15, 5, n_counties).clip(2, 50), "pct_owner": rng.normal(72, 8, n_counties).clip(20, 95),
-        "metro": (rng.random(n_counties) < 0.37).astype(int), "region": rng.choice(["South", "West", "Midwest", "Northeast"], n_counties),
-    })
-    rows = []
-    for y in years:
-        d = static.copy()
-        d["year"] = y
-        d["pct_latino"] = (d["pct_latino0"] * (1 + 0.02 * (y - years[0]))).clip(0, 100)
-        d["unemployment_rate"] = rng.normal(6 + 2 * (2009 <= y <= 2011), 2, n_counties).clip(1, 30)
-        rows.append(d)
-    cov = pd.concat(rows, ignore_index=True).drop(columns="pct_latino0")
-    eta = base_hazard + sum(coef * TERMS[t][0](cov) for t, coef in beta.items())
-    event = rng.random(len(cov)) < 1 / (1 + np.exp(-eta))
-    cov["event"] = event
-    entry = cov[cov["event"]].groupby("fips")["year"].min().rename("entry_year")
-    return cov.drop(columns="event"), entry
 
 
 def hazard_long(fits: dict[str, HazardFit]) -> pd.DataFrame:
