@@ -27,6 +27,7 @@ def test_normalise_merges_overlapping_and_touching_spells_and_drops_unknown_prog
     assert s.loc[s["program"] == "sc", "end"].iloc[0] == OPEN_END and s.loc[s["program"] == "jem", "end"].iloc[0] == OPEN_END
 
 
+@pytest.mark.filterwarnings("ignore:Could not infer format")  # pandas says so before refusing "later"
 def test_bad_spells_are_refused_with_a_clear_message():
     with pytest.raises(SpellError, match="missing column"):
         normalise_spells(SPELLS.drop(columns="end"))
