@@ -1,1 +1,4 @@
-"""NCVS person-interviews: one schema, two sources (restricted file, synthetic panel), calibration targets."""
+"""NCVS person-interviews: one schema (with the 6-month reference period) and the restricted-file loader.
+
+The other source, the simulated panel, is the package fedlocal.synthetic.
+"""

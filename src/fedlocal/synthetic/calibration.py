@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import registry
+from fedlocal.synthetic.panel import PAPER_INTERVIEWS, PAPER_PERSONS, PAPER_WINDOW, Panel
+from fedlocal.vocab import RACE_ETH
 
 NATIONAL = "bjs_ncvs_tables/ncvs_violent_rate_national_1993_2017_assembled.csv"
 GROUP_RATES = "bjs_ncvs_tables/cv17/cv17t08.csv"
@@ -115,3 +117,46 @@ def weighted_prevalence(df: pd.DataFrame, by) -> pd.Series:
     keys = [df[b].to_numpy() for b in ([by] if isinstance(by, str) else by)]
     g = tmp.groupby(keys, sort=True).sum()
     return g["wv"] / g["w"]
+
+
+def calibration_checks(interviews: pd.DataFrame, panel: Panel, targets: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """check, target, value, gap, tolerance, kind (relative or absolute), met: the synthetic panel against its targets."""
+    df = interviews
+    rows = []
+    planned = panel.planned
+    full_window = (int(df["year"].min()), int(df["year"].max())) == PAPER_WINDOW
+    for what, paper, got, plan in (("persons", PAPER_PERSONS, df["person_id"].nunique(), planned["persons"]),
+                                   ("interviews", PAPER_INTERVIEWS, len(df), planned["interviews"])):
+        target = paper * scale if full_window else plan
+        rows.append({"check": f"{what} (scale {scale:g})", "target": target, "value": float(got),
+                     "gap": got / target - 1, "tolerance": 0.05, "kind": "relative"})
+    per_person = len(df) / df["person_id"].nunique()
+    rows.append({"check": "interviews per person", "target": PAPER_INTERVIEWS / PAPER_PERSONS, "value": per_person,
+                 "gap": per_person / (PAPER_INTERVIEWS / PAPER_PERSONS) - 1, "tolerance": 0.05, "kind": "relative"})
+    prev = weighted_prevalence(df, "year")
+    for t in targets.itertuples():
+        if t.year in prev.index:
+            rows.append({"check": f"weighted prevalence {t.year}" + ("" if t.comparable else " (interpolated target)"),
+                         "target": t.target_prevalence, "value": prev[t.year], "gap": prev[t.year] / t.target_prevalence - 1,
+                         "tolerance": 0.05, "kind": "relative"})
+    s = panel.counties
+    share_target = (np.stack(s["race_shares"].to_numpy()) * s["represents"].to_numpy()[:, None]).sum(axis=0) / s["represents"].sum()
+    w = df["weight"].to_numpy()
+    for j, g in enumerate(RACE_ETH):
+        got = w[df["race_eth"].to_numpy() == g].sum() / w.sum()
+        rows.append({"check": f"share {g} (weighted)", "target": share_target[j], "value": got,
+                     "gap": got - share_target[j], "tolerance": 0.01, "kind": "absolute"})
+    out = pd.DataFrame(rows)
+    out["met"] = out["gap"].abs() <= out["tolerance"]
+    return out
+
+
+def prevalence_checks(interviews: pd.DataFrame, first_year: int = 2005, last_year: int = 2014) -> pd.DataFrame:
+    """check, target, value, gap: any source's weighted prevalence by year beside the BJS-derived target (no tolerance:
+    for real data the gap is a finding, not a calibration)."""
+    targets = prevalence_targets(first_year, last_year)
+    prev = weighted_prevalence(interviews, "year")
+    out = pd.DataFrame({"check": [f"weighted prevalence {y}" for y in targets["year"]], "target": targets["target_prevalence"],
+                        "value": prev.reindex(targets["year"]).to_numpy()})
+    out["gap"] = out["value"] / out["target"] - 1
+    return out

@@ -1,9 +1,10 @@
-"""A synthetic NCVS person-interview panel that mirrors how the survey is collected (the default source).
+"""The synthetic NCVS panel: which counties and addresses are sampled, who lives there, when they are interviewed.
 
 The real county-identified file is restricted, so the default run simulates one, labelled synthetic
 everywhere it appears. What is real: the counties and their populations and composition, the
 county covariates, the policy timeline, the BJS national victimization series and group rates.
-What is simulated: which counties and addresses are sampled, who lives there, and who is victimized.
+What is simulated: which counties and addresses are sampled, who lives there, and who is victimized
+(the last in outcomes.py, after exposure is linked, exactly as for the restricted file).
 
 Collection, as in the NCVS:
 - counties are drawn with probability proportional to population (counties larger than the
@@ -18,26 +19,22 @@ Collection, as in the NCVS:
 - households are drawn to match their county's race/ethnicity shares; persons get age, sex,
   marital status, education, employment, household income, tenure and years at the address.
 
-Victimization in a reference period follows a logistic model: a year baseline calibrated so the
-weighted prevalence equals the BJS-derived target of that year (see calibration.py), group
-gradients raked to the BJS relative rates (sex, race/ethnicity, age, marital status, income),
-county and person random intercepts (`county_sd`, `person_sd`), county covariates, and planted
-policy effects: log(odds ratio) per policy x race/ethnicity group times the exposure.
+Every county and person also gets an unobserved propensity to be victimized (a standard-normal
+score, scaled in outcomes.py). It is drawn here, with the persons, so that one random generator
+passed from the panel to the outcomes makes the same draws in the same order as a single pass would.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
-from fedlocal.data.ncvs import calibration
-from fedlocal.data.ncvs.schema import conform
-from fedlocal.exposure.interviews import link_exposure, reference_period
-from fedlocal.vocab import POLICIES, RACE_ETH
+from fedlocal.data.ncvs.schema import conform, reference_period
+from fedlocal.vocab import RACE_ETH
 
 PAPER_PERSONS = 354_000
 PAPER_INTERVIEWS = 1_006_000
@@ -68,8 +65,6 @@ EMPLOYED_BY_AGE = (0.12, 0.55, 0.75, 0.76, 0.65, 0.17)
 INCOME_RATIO = {"white": 1.12, "black": 0.68, "latino": 0.80, "other": 1.10}
 INCOME_EDGES = np.array([5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40, 50, 75]) * 1000.0  # NCVS brackets 1..14
 OWNER_SHIFT = {"white": 0.35, "black": -0.8, "latino": -0.7, "other": -0.2}  # log-odds vs county rate
-# County covariates entering the victimization logit, log-odds per standard deviation (used when present)
-COUNTY_EFFECTS = {"poverty_rate": 0.10, "unemployment_rate": 0.05, "pct_same_house": -0.05}
 
 
 class SyntheticInputError(FedlocalError):
@@ -87,6 +82,27 @@ class Design:
     person_exit: float = 0.08      # leaves the household or stops responding for good
     person_join: float = 0.05      # new persons 12+ per household interview
     persons12_probs: tuple = (0.30, 0.42, 0.15, 0.09, 0.04)  # 1..5 persons 12+ per household
+
+
+@dataclass
+class Panel:
+    """The person-interviews in the schema, without exposure or outcomes, and what they were drawn from.
+
+    `counties` are the sampled counties (fips, selection probability `pi`, `certainty`, the population
+    each `represents`, covariates, `race_shares`); `county_propensity` (one per row of `counties`) and
+    `person_propensity` (one per person, index person_id - 1) are the unobserved standard-normal scores
+    outcomes.py turns into random intercepts.
+    """
+
+    interviews: pd.DataFrame
+    counties: pd.DataFrame
+    county_propensity: np.ndarray
+    person_propensity: np.ndarray
+    first_year: int
+    last_year: int
+    design: Design
+    addresses_per_month: int
+    planned: dict
 
 
 # ---------------------------------------------------------------------------------------------- sampling
@@ -196,7 +212,7 @@ def planned_counts(scale: float, first_year: int = 2005, last_year: int = 2014, 
 
 
 # ---------------------------------------------------------------------------------------------- attributes
-def _categorical(rng, probs: np.ndarray) -> np.ndarray:
+def categorical(rng, probs: np.ndarray) -> np.ndarray:
     """One draw per row of a (rows x categories) probability matrix."""
     cum = np.cumsum(probs, axis=1)
     cum /= cum[:, -1:]
@@ -227,251 +243,110 @@ def _race_shares(sampled: pd.DataFrame) -> np.ndarray:
     return s / s.sum(axis=1, keepdims=True)
 
 
-def generate(counties: pd.DataFrame, spells: pd.DataFrame, scale: float = 1.0, seed: int = 20230417,
-             exposure_rule: str = "any", planted_odds_ratios: dict | None = None, county_sd: float = 0.25,
-             person_sd: float = 0.8, first_year: int = 2005, last_year: int = 2014,
-             design: Design = Design()) -> tuple[pd.DataFrame, dict]:
-    """The synthetic person-interview frame (schema + exposure columns) and what it was built from.
-
-    `counties`: fips, population, pct_latino, pct_black, pct_white_nh (percent) and optional covariates
-    (median_hh_income, pct_owner, poverty_rate, unemployment_rate, pct_same_house; with a `year`
-    column they vary by year). `spells`: fips, program, start, end (policy spells).
-    """
-    if RACE_ETH != ("latino", "black", "white", "other"):
-        raise AssertionError("group order changed")
-    planted = planted_table(planted_odds_ratios)
-    rng = np.random.default_rng(seed)
-    county_all = _county_table(counties)
-    sampled = sample_counties(county_all, design.n_counties, rng)
-    sampled = sampled.merge(county_all.drop(columns="population"), on="fips", how="left")
-    shares = _race_shares(sampled)
-
-    a_month = addresses_per_month(scale, design)
-    sk = _skeleton(a_month, first_year, last_year, design, rng)
-    entry, hh_address, p_hh = sk["entry"], sk["hh_address"], sk["p_hh"]
-    n_addr, H, P = len(entry), len(hh_address), len(p_hh)
-
-    # addresses -> counties (self-weighting allocation); households -> race, income, tenure, residence
+def _households(sk: dict, sampled: pd.DataFrame, shares: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Addresses -> counties (self-weighting allocation); households -> race, income, tenure, years at the address."""
+    hh_address = sk["hh_address"]
+    H = len(hh_address)
     alloc = sampled["represents"].to_numpy() / sampled["represents"].sum()
-    addr_county = rng.choice(len(sampled), size=n_addr, p=alloc)
-    hh_county = addr_county[hh_address]
-    hh_race = _categorical(rng, shares[hh_county])
+    addr_county = rng.choice(len(sampled), size=len(sk["entry"]), p=alloc)
+    county = addr_county[hh_address]
+    race = categorical(rng, shares[county])
     med = sampled["median_hh_income"].to_numpy(float) if "median_hh_income" in sampled else np.full(len(sampled), 52_000.0)
     med = np.where(np.isfinite(med), med, np.nanmedian(med) if np.isfinite(med).any() else 52_000.0)
     ratio = np.array([INCOME_RATIO[g] for g in RACE_ETH])
-    income = np.exp(np.log(med[hh_county] * ratio[hh_race]) + rng.normal(0, 0.85, H))
-    hh_income = (np.searchsorted(INCOME_EDGES, income, side="right") + 1).astype(np.int8)
+    income = np.exp(np.log(med[county] * ratio[race]) + rng.normal(0, 0.85, H))
+    bracket = (np.searchsorted(INCOME_EDGES, income, side="right") + 1).astype(np.int8)
     own = sampled["pct_owner"].to_numpy(float) / 100 if "pct_owner" in sampled else np.full(len(sampled), 0.65)
     own = np.clip(np.where(np.isfinite(own), own, 0.65), 0.05, 0.95)
     shift = np.array([OWNER_SHIFT[g] for g in RACE_ETH])
-    lo = np.log(own[hh_county] / (1 - own[hh_county])) + shift[hh_race] + 0.15 * (hh_income - 10)
-    hh_owner = (rng.random(H) < 1 / (1 + np.exp(-lo))).astype(np.int8)
+    lo = np.log(own[county] / (1 - own[county])) + shift[race] + 0.15 * (bracket - 10)
+    owner = (rng.random(H) < 1 / (1 + np.exp(-lo))).astype(np.int8)
     original = hh_address != np.r_[-1, hh_address[:-1]]  # the household found at the address when it entered
-    yrs0 = np.where(original, np.minimum(rng.exponential(np.where(hh_owner == 1, 13.0, 3.5)), 60.0), rng.uniform(0, 0.5, H))
+    years0 = np.where(original, np.minimum(rng.exponential(np.where(owner == 1, 13.0, 3.5)), 60.0), rng.uniform(0, 0.5, H))
+    return {"county": county, "race": race, "income_bracket": bracket, "homeowner": owner, "years0": years0}
 
-    # persons: race of their household; age, sex, marital, education, employment
-    p_race = hh_race[p_hh]
-    age_mix = np.array([AGE_MIX[g] for g in RACE_ETH])[p_race]
+
+def _persons(sk: dict, household_race: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Persons: race of their household; age at entry, sex, marital status, education, employment."""
+    P = len(sk["p_hh"])
+    race = household_race[sk["p_hh"]]
+    age_mix = np.array([AGE_MIX[g] for g in RACE_ETH])[race]
     adult = sk["p_first"]
     age_mix = np.where(adult[:, None], age_mix * np.array([0, 1, 1, 1, 1, 1.0]), age_mix)
-    ag = _categorical(rng, age_mix)
+    ag = categorical(rng, age_mix)
     span = np.array(AGE_SPAN)
     age0 = span[ag, 0] + rng.random(P) * (span[ag, 1] - span[ag, 0])
     turned12 = sk["p_joined"] & (rng.random(P) < 0.5)
     age0 = np.where(turned12, 12.0 + rng.random(P) * 0.5, age0)
     ag = np.where(turned12, 0, ag)
     male = rng.random(P) < np.where(ag == 0, 0.51, 0.485)
-    marital = _categorical(rng, np.array(MARITAL_BY_AGE)[ag])
-    edu_adult = np.array([EDUCATION_25PLUS[g] for g in RACE_ETH])[p_race]
+    marital = categorical(rng, np.array(MARITAL_BY_AGE)[ag])
+    edu_adult = np.array([EDUCATION_25PLUS[g] for g in RACE_ETH])[race]
     edu_young = np.tile([0.15, 0.30, 0.45, 0.10], (P, 1))
     edu_p = np.where((ag == 0)[:, None], np.tile([1.0, 0, 0, 0], (P, 1)), np.where((ag == 1)[:, None], edu_young, edu_adult))
-    education = _categorical(rng, edu_p)
+    education = categorical(rng, edu_p)
     employed = rng.random(P) < np.array(EMPLOYED_BY_AGE)[ag]
-    person_effect = rng.normal(0, person_sd, P)
-    county_effect = rng.normal(0, county_sd, len(sampled))
+    return {"race": race, "age0": age0, "male": male, "marital": marital, "education": education, "employed": employed}
 
-    # the interviews
+
+def _interviews(sk: dict, households: dict, persons: dict, sampled: pd.DataFrame, first_year: int, last_year: int,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """One row per person-interview, sorted by person then month, with design weights."""
     person, k, month = sk["person"], sk["k"], sk["month"]
     order = np.lexsort((month, person))
     person, k, month = person[order], k[order], month[order]
-    hh = p_hh[person]
+    hh = sk["p_hh"][person]
     months = pd.period_range(f"{first_year}-01", f"{last_year}-12", freq="M").astype(str).to_numpy()
-    n = len(person)
     df = pd.DataFrame({
         "person_id": (person + 1).astype(np.int64),
         "household_id": (hh + 1).astype(np.int64),
-        "county_fips": sampled["fips"].to_numpy(dtype=object)[hh_county[hh]],
+        "county_fips": sampled["fips"].to_numpy(dtype=object)[households["county"][hh]],
         "interview_month": months[month],
         "year": (first_year + month // 12).astype(np.int16),
     })
     df["ref_start"], df["ref_end"] = reference_period(df["interview_month"])
     df["interview_number"] = (k + 1).astype(np.int8)
     elapsed = STEP * (k - sk["p_ks"][person]) / 12.0
-    df["age"] = np.floor(age0[person] + elapsed).astype(np.int16)
-    df["sex"] = np.where(male[person], "male", "female")
-    df["race_eth"] = np.asarray(RACE_ETH, dtype=object)[p_race[person]]
-    df["marital"] = np.asarray(MARITAL, dtype=object)[marital[person]]
-    df["education"] = np.asarray(EDUCATION, dtype=object)[education[person]]
-    df["employed"] = employed[person].astype(np.int8)
-    df["income_bracket"] = hh_income[hh]
-    df["homeowner"] = hh_owner[hh]
-    df["years_at_address"] = np.round(yrs0[hh] + STEP * (k - sk["hh_kstart"][hh]) / 12.0, 2)
-
+    df["age"] = np.floor(persons["age0"][person] + elapsed).astype(np.int16)
+    df["sex"] = np.where(persons["male"][person], "male", "female")
+    df["race_eth"] = np.asarray(RACE_ETH, dtype=object)[persons["race"][person]]
+    df["marital"] = np.asarray(MARITAL, dtype=object)[persons["marital"][person]]
+    df["education"] = np.asarray(EDUCATION, dtype=object)[persons["education"][person]]
+    df["employed"] = persons["employed"][person].astype(np.int8)
+    df["income_bracket"] = households["income_bracket"][hh]
+    df["homeowner"] = households["homeowner"][hh]
+    df["years_at_address"] = np.round(households["years0"][hh] + STEP * (k - sk["hh_kstart"][hh]) / 12.0, 2)
     # design weights: the sample is self-weighting, so each interview of a half-year stands for the 12+ population
     # the sampled counties represent divided by that half-year's interviews, times a nonresponse/post-stratification
     # adjustment that varies between persons (lognormal, mean 1)
     half = month // 6
     n_half = np.bincount(half)
     population12 = sampled["represents"].sum() * SHARE_12PLUS
-    adjustment = rng.lognormal(-0.35 ** 2 / 2, 0.35, P)[person]
+    adjustment = rng.lognormal(-0.35 ** 2 / 2, 0.35, len(sk["p_hh"]))[person]
     df["weight"] = population12 / n_half[half] * adjustment
-
-    # exposure (the same code links the restricted file)
-    expo = link_exposure(df, spells, exposure_rule)
-    for p in POLICIES:
-        df[p] = expo[p].to_numpy()
-
-    # victimization
-    eta = county_effect[hh_county[hh]] + person_effect[person]
-    eta = eta + _county_covariate_effect(counties, df)
-    log_or = np.log(planted.pivot(index="group", columns="policy", values="odds_ratio").loc[list(RACE_ETH), list(POLICIES)].to_numpy())
-    targets = calibration.prevalence_targets(first_year, last_year)
-    gradient, coefs = _rake_gradients(df, eta, targets)  # raked before the planted effects, which it must not absorb
-    eta = eta + gradient
-    race_i = p_race[person]
-    for j, p in enumerate(POLICIES):
-        eta = eta + log_or[race_i, j] * df[p].to_numpy()
-    u = rng.random(n)
-    threshold = np.log(u) - np.log1p(-u) - eta  # victim when threshold < year baseline
-    baseline = _calibrate_baselines(threshold, df["weight"].to_numpy(), df["year"].to_numpy(), targets)
-    victim = threshold < baseline[df["year"].to_numpy() - first_year]
-    counts = np.array(list(calibration.VICTIM_COUNT_PROBS))
-    probs = np.array(list(calibration.VICTIM_COUNT_PROBS.values()))
-    df["violent"] = victim.astype(np.int8)
-    df["violent_count"] = np.where(victim, counts[_categorical(rng, np.tile(probs, (n, 1)))], 0).astype(np.int16)
-
-    info = {"sampled_counties": sampled.assign(race_shares=list(shares)), "design": asdict(design),
-            "addresses_per_month": a_month, "planned": planned_counts(scale, first_year, last_year, design),
-            "targets": targets, "planted": planted, "gradient_coefficients": coefs,
-            "year_baselines": dict(zip(targets["year"], baseline))}
-    return conform(df), info
+    return conform(df)
 
 
-def _county_covariate_effect(counties: pd.DataFrame, df: pd.DataFrame) -> np.ndarray:
-    """Sum of COUNTY_EFFECTS x standardised covariate for each interview (by year when the frame has years)."""
-    cols = [c for c in COUNTY_EFFECTS if c in counties.columns]
-    if not cols:
-        return np.zeros(len(df))
-    c = counties[["fips"] + (["year"] if "year" in counties.columns else []) + cols].copy()
-    c["fips"] = c["fips"].astype(str).str.zfill(5)
-    for col in cols:
-        v = c[col].astype(float)
-        c[col] = ((v - v.mean()) / (v.std() or 1.0)).fillna(0.0) * COUNTY_EFFECTS[col]
-    c["effect"] = c[cols].sum(axis=1)
-    keys = ["fips", "year"] if "year" in c.columns else ["fips"]
-    left = pd.DataFrame({"fips": df["county_fips"].to_numpy(), "year": df["year"].to_numpy()})
-    merged = left.merge(c[keys + ["effect"]], on=keys, how="left")
-    return merged["effect"].fillna(0.0).to_numpy()
+def draw_panel(counties: pd.DataFrame, scale: float, rng: np.random.Generator, first_year: int = 2005,
+               last_year: int = 2014, design: Design = Design()) -> Panel:
+    """The synthetic person-interviews (schema columns without exposure and outcomes) and their sample.
 
-
-def _rake_gradients(df: pd.DataFrame, eta: np.ndarray, targets: pd.DataFrame, iterations: int = 8):
-    """Log-odds per factor level such that each group's weighted prevalence relative to all matches BJS's relative rate."""
-    rr = calibration.relative_rates()
-    levels = calibration.factor_levels(df)
-    w = df["weight"].to_numpy()
-    mean_target = float(targets["target_prevalence"].mean())
-    codes = {f: pd.factorize(levels[f]) for f in rr}
-    beta = {f: np.zeros(len(codes[f][1])) for f in rr}
-    base = np.log(mean_target / (1 - mean_target))
-    for _ in range(iterations):
-        g = sum(beta[f][codes[f][0]] for f in rr)
-        p = 1 / (1 + np.exp(-(base + eta + g)))
-        overall = np.sum(w * p) / w.sum()
-        base += np.log(mean_target / overall)
-        for f in rr:
-            code, labels = codes[f]
-            got = np.bincount(code, w * p, len(labels)) / np.bincount(code, w, len(labels)) / overall
-            want = np.array([rr[f][lab] for lab in labels])
-            beta[f] += np.log(want / got)
-    g = sum(beta[f][codes[f][0]] for f in rr)
-    coefs = pd.DataFrame([{"factor": f, "level": lab, "log_odds": beta[f][i], "bjs_relative_rate": rr[f][lab]}
-                          for f in rr for i, lab in enumerate(codes[f][1])])
-    return g, coefs.sort_values(["factor", "level"]).reset_index(drop=True)
-
-
-def _calibrate_baselines(threshold: np.ndarray, w: np.ndarray, year: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
-    """Year intercepts that give each year's drawn sample exactly its target weighted prevalence.
-
-    With the uniform draws fixed (victim iff logit(u) - eta < intercept), the weighted prevalence is a
-    step function of the intercept; the intercept is set midway across the step that reaches the target.
+    `counties`: fips, population, pct_latino, pct_black, pct_white_nh (percent) and optional covariates
+    (median_hh_income, pct_owner; with a `year` column, the 2010 row is used). Pass the same `rng` on
+    to outcomes.draw_outcomes.
     """
-    out = np.empty(len(targets))
-    for i, (y, target) in enumerate(zip(targets["year"], targets["target_prevalence"])):
-        sel = year == y
-        if not sel.any():
-            out[i] = np.nan
-            continue
-        t, ww = threshold[sel], w[sel]
-        order = np.argsort(t)
-        cum = np.cumsum(ww[order]) / ww.sum()
-        j = int(np.searchsorted(cum, target))  # victims 0..j reach the target; 0..j-1 stay just below it
-        if j > 0 and target - cum[j - 1] < cum[min(j, len(cum) - 1)] - target:
-            j -= 1  # fewer victims is closer
-        ts = np.r_[t[order], t.max() + 2.0]
-        out[i] = (ts[j] + ts[j + 1]) / 2
-    return out
-
-
-def planted_table(planted_odds_ratios: dict | None) -> pd.DataFrame:
-    """policy, group, odds_ratio for every policy x group (1.0 where nothing is planted)."""
-    planted_odds_ratios = planted_odds_ratios or {}
-    rows = []
-    for p in POLICIES:
-        given = planted_odds_ratios.get(p, {}) or {}
-        unknown = set(given) - set(RACE_ETH)
-        if unknown:
-            raise SyntheticInputError(f"planted_odds_ratios.{p}: unknown group(s) {sorted(unknown)}; groups are {RACE_ETH}.")
-        for g in RACE_ETH:
-            rows.append({"policy": p, "group": g, "odds_ratio": float(given.get(g, 1.0))})
-    unknown = set(planted_odds_ratios) - set(POLICIES)
-    if unknown:
-        raise SyntheticInputError(f"planted_odds_ratios: unknown policy(ies) {sorted(unknown)}; policies are {POLICIES}.")
-    return pd.DataFrame(rows)
-
-
-def calibration_checks(df: pd.DataFrame, info: dict, scale: float) -> pd.DataFrame:
-    """check, target, value, relative or absolute gap, tolerance, met: the synthetic panel against its targets."""
-    rows = []
-    planned = info["planned"]
-    full_window = (int(df["year"].min()), int(df["year"].max())) == PAPER_WINDOW
-    for what, paper, got, plan in (("persons", PAPER_PERSONS, df["person_id"].nunique(), planned["persons"]),
-                                   ("interviews", PAPER_INTERVIEWS, len(df), planned["interviews"])):
-        target = paper * scale if full_window else plan
-        rows.append({"check": f"{what} (scale {scale:g})", "target": target, "value": float(got),
-                     "gap": got / target - 1, "tolerance": 0.05, "kind": "relative"})
-    per_person = len(df) / df["person_id"].nunique()
-    rows.append({"check": "interviews per person", "target": PAPER_INTERVIEWS / PAPER_PERSONS, "value": per_person,
-                 "gap": per_person / (PAPER_INTERVIEWS / PAPER_PERSONS) - 1, "tolerance": 0.05, "kind": "relative"})
-    prev = calibration.weighted_prevalence(df, "year")
-    for t in info["targets"].itertuples():
-        if t.year in prev.index:
-            rows.append({"check": f"weighted prevalence {t.year}" + ("" if t.comparable else " (interpolated target)"),
-                         "target": t.target_prevalence, "value": prev[t.year], "gap": prev[t.year] / t.target_prevalence - 1,
-                         "tolerance": 0.05, "kind": "relative"})
-    s = info["sampled_counties"]
-    share_target = (np.stack(s["race_shares"].to_numpy()) * s["represents"].to_numpy()[:, None]).sum(axis=0) / s["represents"].sum()
-    w = df["weight"].to_numpy()
-    for j, g in enumerate(RACE_ETH):
-        got = w[df["race_eth"].to_numpy() == g].sum() / w.sum()
-        rows.append({"check": f"share {g} (weighted)", "target": share_target[j], "value": got,
-                     "gap": got - share_target[j], "tolerance": 0.01, "kind": "absolute"})
-    out = pd.DataFrame(rows)
-    out["met"] = out["gap"].abs() <= out["tolerance"]
-    return out
-
-
-def interviews_per_person(df: pd.DataFrame) -> pd.DataFrame:
-    """Distribution of the number of interviews per person (share of persons with 1..7)."""
-    n = df.groupby("person_id").size()
-    dist = n.value_counts().sort_index()
-    return pd.DataFrame({"interviews": dist.index.astype(int), "persons": dist.to_numpy(), "share": (dist / dist.sum()).to_numpy()})
+    if RACE_ETH != ("latino", "black", "white", "other"):
+        raise AssertionError("group order changed")  # _race_shares and the attribute tables assume it
+    county_all = _county_table(counties)
+    sampled = sample_counties(county_all, design.n_counties, rng)
+    sampled = sampled.merge(county_all.drop(columns="population"), on="fips", how="left")
+    shares = _race_shares(sampled)
+    a_month = addresses_per_month(scale, design)
+    sk = _skeleton(a_month, first_year, last_year, design, rng)
+    households = _households(sk, sampled, shares, rng)
+    persons = _persons(sk, households["race"], rng)
+    person_propensity = rng.standard_normal(len(sk["p_hh"]))
+    county_propensity = rng.standard_normal(len(sampled))
+    interviews = _interviews(sk, households, persons, sampled, first_year, last_year, rng)
+    return Panel(interviews, sampled.assign(race_shares=list(shares)), county_propensity, person_propensity,
+                 first_year, last_year, design, a_month, planned_counts(scale, first_year, last_year, design))
