@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/models.py [--rows 1000000] [--interviews DIR]
 Without --interviews, a simulated panel of about --rows interviews in the NCVS schema is used
-(fedlocal.models.simulate); with it, the run directory's data/ncvs-interviews.parquet,
+(tests/fixtures/simulate.py); with it, the run directory's data/ncvs-interviews.parquet,
 data/county-covariates.parquet and data/policy-panel.parquet (stages 01-03). Prints wall time per fit,
 the ratio to the formula-API baseline (statsmodels smf.logit with county-clustered errors on the same
 design), and peak resident memory. Timings depend on what else runs on the machine.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -19,9 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fedlocal import paths
 from fedlocal.models import estimate, eventtime, staggered
-from fedlocal.models.design import GROUPS, POLICIES, hybrid_design, prepare
-from fedlocal.models.simulate import simulate
+from fedlocal.models.design import hybrid_design, prepare
+from fedlocal.vocab import GROUPS, POLICIES
+
+sys.path.insert(0, str(paths.ROOT / "tests"))  # the test simulator lives with the tests
+from fixtures.simulate import simulate  # noqa: E402
 
 
 def peak_gb() -> float:
@@ -64,7 +69,7 @@ def main() -> None:
         s = simulate(persons, 1500, {"sc": {"latino": 1.2}, "tfm": {"latino": 1.2}}, seed=1, person_sd=0.8,
                      county_sd=0.25, base_logit=-4.0)
         interviews, covariates, panel = s.interviews, s.covariates, s.panel
-        what = "simulated (fedlocal.models.simulate)"
+        what = "simulated (tests/fixtures/simulate.py)"
     else:
         data = args.interviews / "data"
         interviews = pd.read_parquet(data / "ncvs-interviews.parquet")

@@ -6,7 +6,7 @@ import pytest
 
 from fedlocal import FedlocalError
 from fedlocal.models.design import hybrid_design, prepare, within_design
-from fedlocal.models.simulate import simulate
+from fixtures.simulate import simulate
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 
 from fedlocal.models import estimate
 from fedlocal.models.design import prepare
-from fedlocal.models.simulate import simulate
+from fixtures.simulate import simulate
 
 
 @pytest.fixture(scope="module")

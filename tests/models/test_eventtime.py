@@ -5,7 +5,7 @@ import pandas as pd
 
 from fedlocal.models import eventtime
 from fedlocal.models.design import prepare
-from fedlocal.models.simulate import simulate
+from fixtures.simulate import simulate
 
 
 def test_steps_follow_the_reference_period():
@@ -39,3 +39,15 @@ def test_leads_near_zero_and_lags_near_planted():
     pooled = np.average(post["estimate"], weights=1 / post["se"] ** 2)
     assert abs(pooled - np.log(1.8)) < 0.2
     assert coefs.loc[coefs["event_time"] == -1, "odds_ratio"].item() == 1.0
+
+
+
+def test_event_time_by_policy_collects_estimates_and_summaries():
+    s = simulate(20_000, 60, {"sc": {"latino": 1.5}}, seed=9, person_sd=0.5)
+    frame = prepare(s.interviews, s.covariates)
+    coefs, summary = eventtime.event_time_by_policy(frame, s.panel, 2, policies=("sc", "jem"))
+    assert summary["policy"].tolist() == ["sc", "jem"] and summary.set_index("policy").loc["sc", "estimated"]
+    assert set(coefs["policy"]) == set(summary.loc[summary["estimated"], "policy"])
+    tiny = simulate(300, 10, seed=9)
+    none, summary = eventtime.event_time_by_policy(prepare(tiny.interviews, tiny.covariates), tiny.panel, 2)
+    assert none.empty and not summary["estimated"].any() and len(summary) == 4

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from fedlocal.models import pattern
-from fedlocal.models.design import GROUPS, POLICIES
+from fedlocal.vocab import GROUPS, POLICIES
 
 
 def estimates(or_by_cell):
@@ -47,3 +47,8 @@ def test_planted_vs_estimated_fills_unplanted_cells_with_one():
     assert out.loc[("sc", "latino"), "planted"] == 1.5 and not out.loc[("sc", "latino"), "covered"]
     assert out.loc[("jem", "black"), "planted"] == 1.0 and out.loc[("jem", "black"), "covered"]
     assert out["covered"].sum() == pytest.approx(11)
+
+
+def test_nothing_planted_gives_an_empty_comparison():
+    out = pattern.planted_vs_estimated(estimates({("sc", "latino"): (1.0, 0.5)}), None)
+    assert out.empty and list(out.columns) == pattern.COMPARISON_COLUMNS

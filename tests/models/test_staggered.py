@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from fedlocal.models import staggered
-from fedlocal.models.simulate import MONTHS
+from fixtures.simulate import MONTHS
 
 
 def lpm_panel(effect_pp, dynamic, seed=3, n_counties=120, per_cell=60):

@@ -16,8 +16,8 @@ from itertools import combinations
 import numpy as np
 from scipy import special
 
-from fedlocal.models.logit import (Fit, cluster_codes, independent_columns, invert_information, mark_separated,
-                                   sandwich, solve_step)
+from fedlocal.models.inference import Fit, cluster_codes, invert_information, mark_separated, sandwich
+from fedlocal.models.logit import independent_columns, solve_step
 
 
 @dataclass

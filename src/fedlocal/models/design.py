@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
+from fedlocal.vocab import CLUSTERS, POLICIES, RACE_ETH
 
-POLICIES = ("sc", "jem", "tfm", "antidetainer")
-GROUPS = ("latino", "black", "white")
-ALL_GROUPS = ("latino", "black", "white", "other")
 # individual covariates that change between a person's interviews: decomposed like the policies
 TIME_VARYING = ("age", "employed", "income_bracket", "homeowner", "log_years_at_address")
 COUNTY_NUMERIC = ("pct_latino", "pct_black", "pct_foreign_born", "poverty_rate", "unemployment_rate",
@@ -41,8 +39,8 @@ class Design:
     weight: np.ndarray
 
     def clusters(self, cluster: str) -> np.ndarray:
-        if cluster not in ("county", "person"):
-            raise FedlocalError(f"parameter 'cluster' = {cluster!r}: expected 'county' or 'person'.")
+        if cluster not in CLUSTERS:
+            raise FedlocalError(f"parameter 'cluster' = {cluster!r}: expected one of {', '.join(CLUSTERS)}.")
         return self.county if cluster == "county" else self.person
 
     @property
@@ -106,7 +104,7 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
     """
     df = frame if group is None else frame.loc[frame["race_eth"] == group]
     if len(df) == 0:
-        raise FedlocalError(f"no interviews for group {group!r}; race_eth must be one of {ALL_GROUPS}.")
+        raise FedlocalError(f"no interviews for group {group!r}; race_eth must be one of {RACE_ETH}.")
     codes = _codes(df["person_id"])
     cols: dict[str, np.ndarray] = {}
     race = df["race_eth"].astype(str).to_numpy()
@@ -114,10 +112,10 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
     means = {p: person_mean(codes, pol[p]) for p in policies}
     if pooled:
         for p in policies:
-            for g in ALL_GROUPS:
+            for g in RACE_ETH:
                 cols[f"{p}_within:{g}"] = (pol[p] - means[p]) * (race == g)
         for p in policies:
-            for g in ALL_GROUPS:
+            for g in RACE_ETH:
                 cols[f"{p}_between:{g}"] = means[p] * (race == g)
     else:
         for p in policies:

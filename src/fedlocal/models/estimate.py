@@ -7,10 +7,13 @@ import pandas as pd
 from scipy import stats
 
 from fedlocal.models.clogit import fit_conditional_logit, informative_rows
-from fedlocal.models.design import GROUPS, POLICIES, Design, hybrid_design, within_design
-from fedlocal.models.logit import Fit, fit_logit
+from fedlocal.models.design import Design, hybrid_design, within_design
+from fedlocal.models.inference import Fit
+from fedlocal.models.logit import fit_logit
+from fedlocal.vocab import GROUPS, POLICIES
 
 Z = stats.norm.ppf(0.975)
+JOINT_TEST = "latino = black = white"  # the comparison label of the joint equality test in group_differences
 MIN_INFORMATIVE = 30  # fewer informative persons than this: the conditional logit is not attempted
 ESTIMATE_COLUMNS = ["model", "group", "policy", "estimate", "se", "odds_ratio", "ci_low", "ci_high", "p_value",
                     "persons", "interviews", "counties", "cluster", "weighted"]
@@ -93,7 +96,7 @@ def group_differences(frame: pd.DataFrame, cluster: str = "county", survey_weigh
             pj = float(stats.chi2.sf(chi2, 2))
         else:
             chi2, pj = float("nan"), float("nan")
-        rows.append({"policy": p, "comparison": "latino = black = white", "estimate": float("nan"),
+        rows.append({"policy": p, "comparison": JOINT_TEST, "estimate": float("nan"),
                      "se": float("nan"), "odds_ratio": float("nan"), "ci_low": float("nan"),
                      "ci_high": float("nan"), "p_value": pj, "chi2": chi2})
     out = pd.DataFrame(rows)

@@ -17,6 +17,7 @@ from fedlocal import FedlocalError
 from fedlocal.models.clogit import fit_conditional_logit, informative_rows
 from fedlocal.models.design import within_design
 from fedlocal.models.estimate import effect_row
+from fedlocal.vocab import POLICIES
 
 MIN_PERSONS = 100  # below this many informative persons the event-time terms are not estimated
 
@@ -74,3 +75,12 @@ def event_time(frame: pd.DataFrame, panel: pd.DataFrame, policy: str, window: in
     chi2, df, p = fit.wald(leads)
     summary.update(estimated=True, lead_chi2=chi2, lead_df=df, lead_p=p)
     return out, summary
+
+
+def event_time_by_policy(frame: pd.DataFrame, panel: pd.DataFrame, window: int, cluster: str = "county",
+                         policies=POLICIES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`event_time` for each policy: all estimated coefficients in one frame, and one summary row per policy."""
+    results = [event_time(frame, panel, p, window, cluster=cluster) for p in policies]
+    estimated = [coefs for coefs, _ in results if len(coefs)]
+    coefs = pd.concat(estimated, ignore_index=True) if estimated else pd.DataFrame()
+    return coefs, pd.DataFrame([summary for _, summary in results])

@@ -11,11 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fedlocal.models.design import GROUPS, POLICIES
-
-POLICY_LABELS = {"sc": "Secure Communities", "jem": "287(g) jail model", "tfm": "287(g) task force",
-                 "antidetainer": "Anti-detainer policy"}
-GROUP_LABELS = {"all": "All persons", "latino": "Latino", "black": "Non-Latino Black", "white": "Non-Latino white"}
+from fedlocal.vocab import GROUPS, POLICIES
 
 # (policy, group, finding, evidence): finding is 'higher' (higher risk, significant) or 'n.s.';
 # evidence 'V' = seen in a primary source, 'S' = secondary source only.
@@ -45,8 +41,16 @@ def published_pattern(estimates: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def planted_vs_estimated(estimates: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
-    """For synthetic runs: the planted odds ratio of each policy x group cell against the hybrid estimate."""
+COMPARISON_COLUMNS = ["policy", "group", "planted", "odds_ratio", "ci_low", "ci_high", "p_value", "covered"]
+
+
+def planted_vs_estimated(estimates: pd.DataFrame, planted: pd.DataFrame | None) -> pd.DataFrame:
+    """For synthetic runs: the planted odds ratio of each policy x group cell against the hybrid estimate.
+
+    Restricted data have nothing planted (`planted` None): the comparison is then empty.
+    """
+    if planted is None:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
     est = estimates.loc[(estimates["model"] == "hybrid_logit") & estimates["group"].isin(GROUPS)]
     grid = pd.DataFrame([(p, g) for p in POLICIES for g in GROUPS], columns=["policy", "group"])
     pl = planted.loc[:, ["policy", "group", "odds_ratio"]].rename(columns={"odds_ratio": "planted"})

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fedlocal.models.design import POLICIES
 from fedlocal.models.eventtime import _month_index, start_months
-from fedlocal.models.logit import cluster_codes, cluster_sandwich, independent_columns
+from fedlocal.models.inference import cluster_codes, cluster_sandwich
+from fedlocal.models.logit import independent_columns
+from fedlocal.vocab import POLICIES
 
 Z = stats.norm.ppf(0.975)
 MIN_COUNTIES = 20  # counties observed in every half-year needed for the cell-level comparison
