@@ -46,54 +46,59 @@ first_year = 2005
 last_year = 2014
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fedlocal.data.ncvs import calibration, restricted, schema, synthetic
+from fedlocal.data.ncvs import restricted, schema
 from fedlocal.exposure.interviews import link_exposure
-from fedlocal.vocab import POLICIES, RACE_ETH
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, fmt_num, fmt_pct, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
+from fedlocal.synthetic import calibration, outcomes, panel
 
 setup_matplotlib()
-src, out = layout(input_dir), layout(output_dir)
-counties = pd.read_parquet(src.data / "county-covariates.parquet")
-spells = pd.read_csv(src.data / "policy-spells.csv", dtype=str, keep_default_na=False)
-label = "synthetic" if ncvs_source == "synthetic" else "NCVS restricted file"
+source_dir, output = layout(input_dir), layout(output_dir)
+counties = pd.read_parquet(source_dir.data / "county-covariates.parquet")
+spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
 
 # %% [markdown]
 # ## The person-interviews
+#
+# Three steps, the same for both sources: load the person-interviews (the restricted files, or a
+# synthetic panel drawn on the real counties), link each reference period to the county's policy
+# spells, and, for the synthetic source only, draw who is victimized.
 #
 # Synthetic: counties are drawn with probability proportional to population (the largest with
 # certainty), a new set of addresses enters every month and is interviewed 7 times, and households
 # and persons come and go. Victimization follows a logistic model whose year baseline is set so the
 # weighted share of interviews with a violent victimization equals the BJS-derived target (the BJS
 # rate per 1,000 halved for a 6-month period and divided by 1.8 victimizations per victim; 2006,
-# which BJS calls not comparable, is interpolated). The planted odds ratios are below.
+# which BJS calls not comparable, is interpolated). One random generator, seeded by `seed`, draws the
+# panel and then the outcomes. The planted odds ratios are below.
 
 # %%
 if ncvs_source == "synthetic":
-    interviews, info = synthetic.generate(counties, spells, scale=scale, seed=seed, exposure_rule=exposure_rule,
-                                          planted_odds_ratios=planted_odds_ratios, county_sd=county_sd,
-                                          person_sd=person_sd, first_year=first_year, last_year=last_year)
-    planted = info["planted"]
-    checks = synthetic.calibration_checks(interviews, info, scale)
+    random_generator = np.random.default_rng(seed)
+    synthetic_panel = panel.draw_panel(counties, scale, random_generator, first_year=first_year, last_year=last_year)
+    interviews = synthetic_panel.interviews
 else:
     interviews = restricted.load(first_year=first_year, last_year=last_year)
-    expo = link_exposure(interviews, spells, exposure_rule)
-    interviews = pd.concat([interviews, expo], axis=1)
-    planted = pd.DataFrame(columns=["policy", "group", "odds_ratio"])
-    targets = calibration.prevalence_targets(first_year, last_year)
-    prev = calibration.weighted_prevalence(interviews, "year")
-    checks = pd.DataFrame({"check": [f"weighted prevalence {y}" for y in targets["year"]], "target": targets["target_prevalence"],
-                           "value": prev.reindex(targets["year"]).to_numpy()})
-    checks["gap"] = checks["value"] / checks["target"] - 1
-schema.validate(interviews, label, first_year, last_year, require_exposure=True)
-schema.write(interviews, out.data / "ncvs-interviews.parquet", ncvs_source)
-planted.to_csv(out.data / "ncvs-planted.csv", index=False, lineterminator="\n")
-n_persons, n_interviews = interviews["person_id"].nunique(), len(interviews)
-print(f"{label}: {n_persons:,} persons, {n_interviews:,} person-interviews, {interviews['county_fips'].nunique()} counties")
+
+interviews = interviews.join(link_exposure(interviews, spells, exposure_rule))
+
+if ncvs_source == "synthetic":
+    interviews, synthetic_outcomes = outcomes.draw_outcomes(synthetic_panel, interviews, counties, random_generator,
+                                                            planted_odds_ratios, county_sd=county_sd, person_sd=person_sd)
+    planted = synthetic_outcomes.planted
+    checks = calibration.calibration_checks(interviews, synthetic_panel, synthetic_outcomes.targets, scale)
+else:
+    planted = None
+    checks = calibration.prevalence_checks(interviews, first_year, last_year)
+
+schema.validate(interviews, f"{ncvs_source} NCVS", first_year, last_year, require_exposure=True)
+schema.write(interviews, output.data / "ncvs-interviews.parquet", ncvs_source)
+outcomes.write_planted(planted, output.data / "ncvs-planted.csv")
+print(f"{ncvs_source}: {interviews['person_id'].nunique():,} persons, {len(interviews):,} person-interviews, "
+      f"{interviews['county_fips'].nunique()} counties")
 planted
 
 # %% [markdown]
@@ -101,25 +106,15 @@ planted
 #
 # Size (persons and interviews against the paper's, at this scale), interviews per person, weighted
 # prevalence by year against its target (within 5%), and the weighted race/ethnicity mix against the
-# population shares of the sampled counties (within 1 point).
+# population shares of the sampled counties (within 1 point). For the restricted file only the
+# prevalence is set beside the BJS-derived target.
 
 # %%
-display = checks.assign(
-    target=[fmt_pct(v, 3) + "%" if "prevalence" in c or "share" in c else fmt_num(v, 2 if v < 100 else 0)
-            for c, v in zip(checks["check"], checks["target"])],
-    value=[fmt_pct(v, 3) + "%" if "prevalence" in c or "share" in c else fmt_num(v, 2 if v < 100 else 0)
-           for c, v in zip(checks["check"], checks["value"])],
-    gap=[(fmt_num(100 * g, 2) + " pts") if k == "absolute" else (fmt_pct(g, 1) + "%")
-         for g, k in zip(checks["gap"], checks.get("kind", pd.Series(["relative"] * len(checks))))],
-)
-if "met" in display:
-    display["met"] = np.where(checks["met"], "yes", "no")
-display = display.drop(columns=[c for c in ("tolerance", "kind") if c in display])
-display.columns = [c if c != "check" else f"check ({label})" for c in display.columns]
-save_table(checks, out, "ncvs-calibration", display=display)
+calibration_display = tables.calibration(checks, ncvs_source)
+save_table(checks, output, "ncvs-calibration", display=calibration_display)
 if "met" in checks:
     print("calibration targets met:", int(checks["met"].sum()), "of", len(checks))
-display
+calibration_display
 
 # %% [markdown]
 # ## The sample by year and group, and its exposure
@@ -129,30 +124,14 @@ display
 # rule `exposure_rule`.
 
 # %%
-by_year = interviews.groupby("year").agg(interviews=("person_id", "size"), persons=("person_id", "nunique"))
-mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index").reindex(columns=list(RACE_ETH), fill_value=0.0)
-expo = interviews.groupby("year")[list(POLICIES)].mean()
-table = pd.concat([by_year, mix.add_prefix("share_"), expo.add_prefix("exposed_")], axis=1).reset_index()
-shown = table.copy()
-for c in shown.columns:
-    if c.startswith(("share_", "exposed_")):
-        shown[c] = [fmt_pct(v) for v in table[c]]
-    elif c in ("interviews", "persons"):
-        shown[c] = [fmt_int(v) for v in table[c]]
-shown.columns = [c.replace("share_", "% ").replace("exposed_", "% exposed ") for c in shown.columns]
-shown = shown.rename(columns={"year": f"year ({label})"})
-save_table(table, out, "ncvs-sample-by-year", display=shown)
-shown
+sample_by_year = tables.sample_by_year(interviews)
+sample_by_year_display = tables.sample_by_year_display(sample_by_year, ncvs_source)
+save_table(sample_by_year, output, "ncvs-sample-by-year", display=sample_by_year_display)
+sample_by_year_display
 
 # %%
-fig, ax = plt.subplots()
-for p in POLICIES:
-    ax.plot(expo.index, 100 * expo[p], marker="o", label=p)
-ax.set_xlabel("interview year")
-ax.set_ylabel(f"% of interviews exposed (rule: {exposure_rule})")
-ax.set_title(f"Share of {label} NCVS interviews exposed to each policy")
-ax.legend(frameon=False)
-save_figure(fig, out, "ncvs-exposure-by-year")
+exposed = tables.exposure_by_year(interviews)
+save_figure(figures.exposure_by_year(exposed, exposure_rule, ncvs_source), output, "ncvs-exposure-by-year")
 
 # %% [markdown]
 # ## Violent victimization by year and group against the BJS series
@@ -162,30 +141,12 @@ save_figure(fig, out, "ncvs-exposure-by-year")
 
 # %%
 targets = calibration.prevalence_targets(first_year, last_year)
-prev = calibration.weighted_prevalence(interviews, "year")
-prev_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack().reindex(columns=list(RACE_ETH))
-fig, ax = plt.subplots()
-ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
-ax.plot(prev.index, 100 * prev, "ko-", label="all persons")
-for g in RACE_ETH:
-    ax.plot(prev_group.index, 100 * prev_group[g], marker=".", alpha=0.8, label=g)
-ax.set_xlabel("interview year")
-ax.set_ylabel("% of interviews with a violent victimization")
-ax.set_title(f"Violent victimization in the 6-month reference period ({label})")
-ax.legend(frameon=False, fontsize=7, ncol=2)
-save_figure(fig, out, "ncvs-prevalence-by-year")
+prevalence = calibration.weighted_prevalence(interviews, "year")
+prevalence_by_group = calibration.weighted_prevalence(interviews, ["year", "race_eth"]).unstack()
+save_figure(figures.prevalence_by_year(targets, prevalence, prevalence_by_group, ncvs_source), output,
+            "ncvs-prevalence-by-year")
 
 # %%
-planted_sc = planted.set_index(["policy", "group"])["odds_ratio"].get(("sc", "latino"), float("nan")) if len(planted) else float("nan")
-save_variables(out, "ncvs", {
-    "source": label,
-    "persons": fmt_int(n_persons),
-    "interviews": fmt_int(n_interviews),
-    "counties": int(interviews["county_fips"].nunique()),
-    "interviews_per_person": fmt_num(n_interviews / n_persons, 2),
-    "prevalence_all": fmt_pct(float(np.average(interviews["violent"], weights=interviews["weight"])), 2),
-    "exposed_sc_2014": fmt_pct(expo.loc[last_year, "sc"]) if last_year in expo.index else "n/a",
-    "exposure_rule": exposure_rule,
-    "planted_sc_latino": "none" if np.isnan(planted_sc) else fmt_num(planted_sc, 2),
-})
-print(f"weighted prevalence {first_year}-{last_year}: {fmt_pct(float(np.average(interviews['violent'], weights=interviews['weight'])), 2)}%")
+ncvs_variables = variables.ncvs(interviews, ncvs_source, exposed, planted, exposure_rule, last_year)
+save_variables(output, "ncvs", ncvs_variables)
+print(f"weighted prevalence {first_year}-{last_year}: {ncvs_variables['prevalence_all']}%")

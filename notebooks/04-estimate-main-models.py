@@ -46,14 +46,16 @@ survey_weights = False
 # %%
 import pandas as pd
 
-from fedlocal.models import estimate, figures, fmt, pattern
-from fedlocal.models.design import GROUPS, POLICIES, prepare
-from fedlocal.models.inputs import read_interviews, read_planted, source_label
+from fedlocal.data.ncvs import schema
+from fedlocal.models import estimate, pattern
+from fedlocal.models.design import prepare
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
+from fedlocal.synthetic.outcomes import read_planted
+from fedlocal.vocab import GROUPS, NCVS_SOURCE_LABELS
 
 setup_matplotlib()
-src, out = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), layout(output_dir)
 
 # %% [markdown]
 # ## The data
@@ -64,10 +66,9 @@ src, out = layout(input_dir), layout(output_dir)
 # output below says which source it comes from.
 
 # %%
-interviews, source = read_interviews(src.data / "ncvs-interviews.parquet")
-covariates = pd.read_parquet(src.data / "county-covariates.parquet")
-planted_cells = read_planted(src.data / "ncvs-planted.csv", source)
-label = source_label(source)
+interviews, source = schema.read(source_dir.data / "ncvs-interviews.parquet")
+covariates = pd.read_parquet(source_dir.data / "county-covariates.parquet")
+planted_cells = read_planted(source_dir.data / "ncvs-planted.csv", source)
 frame = prepare(interviews, covariates)
 del interviews
 print(f"source: {source}")
@@ -86,33 +87,16 @@ estimates["source"] = source
 estimates[["group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value"]].round(3)
 
 # %%
-main = estimates.loc[estimates["group"] == "all"].copy()
-main_display = pd.DataFrame({
-    "Policy": main["policy"].map(pattern.POLICY_LABELS),
-    "Odds ratio": main["odds_ratio"].map(fmt.num),
-    "95% CI": [fmt.ci(lo, hi) for lo, hi in zip(main["ci_low"], main["ci_high"])],
-    "p": main["p_value"].map(fmt.p_value),
-    "Persons": main["persons"].map(fmt_int),
-    "Interviews": main["interviews"].map(fmt_int),
-    "Counties": main["counties"].map(fmt_int),
-    "Data": label,
-})
-save_table(main, out, "main-estimates", display=main_display, align=["l"] + ["r"] * 6 + ["l"])
+main = estimates.loc[estimates["group"] == "all"]
+main_display = tables.main_estimates(main, source)
+save_table(main, output, "main-estimates", display=main_display)
 main_display
 
 # %%
-sub = estimates.loc[estimates["group"].isin(GROUPS)].copy()
-sub["text"] = [f"{fmt.or_ci(o, lo, hi)}, p = {fmt.p_value(p)}"
-               for o, lo, hi, p in zip(sub["odds_ratio"], sub["ci_low"], sub["ci_high"], sub["p_value"])]
-wide = sub.pivot(index="policy", columns="group", values="text")
-sub_display = pd.DataFrame({"Policy": [pattern.POLICY_LABELS[p] for p in POLICIES]})
-for g in GROUPS:
-    n = sub.loc[sub["group"] == g].iloc[0]
-    sub_display[f"{pattern.GROUP_LABELS[g]} (n = {fmt_int(n['interviews'])})"] = [wide.loc[p, g] for p in POLICIES]
-sub_display["Data"] = label
-save_table(sub.drop(columns="text"), out, "subgroup-estimates", display=sub_display,
-           align=["l"] + ["r"] * len(GROUPS) + ["l"])
-sub_display
+subgroups = estimates.loc[estimates["group"].isin(GROUPS)]
+subgroups_display = tables.subgroup_estimates(subgroups, source)
+save_table(subgroups, output, "subgroup-estimates", display=subgroups_display)
+subgroups_display
 
 # %% [markdown]
 # ## Planted against estimated (synthetic data only)
@@ -122,21 +106,9 @@ sub_display
 # person-specific, the hybrid one population-averaged (see above).
 
 # %%
-if planted_cells is not None:
-    planted = pattern.planted_vs_estimated(estimates, planted_cells)
-    planted_display = pd.DataFrame({
-        "Policy": planted["policy"].map(pattern.POLICY_LABELS),
-        "Group": planted["group"].map(pattern.GROUP_LABELS),
-        "Planted OR": planted["planted"].map(fmt.num),
-        "Estimated OR (95% CI)": [fmt.or_ci(o, lo, hi) for o, lo, hi in zip(planted["odds_ratio"], planted["ci_low"], planted["ci_high"])],
-        "Planted inside CI": planted["covered"].map({True: "yes", False: "no"}),
-        "Data": label,
-    })
-else:
-    planted = pd.DataFrame(columns=["policy", "group", "planted", "odds_ratio", "ci_low", "ci_high", "p_value", "covered"])
-    planted_display = pd.DataFrame({"Note": ["Restricted NCVS: nothing is planted, so there is nothing to compare."]})
-save_table(planted, out, "planted-vs-estimated", display=planted_display,
-           align=["l"] * len(planted_display.columns))
+planted = pattern.planted_vs_estimated(estimates, planted_cells)
+planted_display = tables.planted_vs_estimated(planted, source)
+save_table(planted, output, "planted-vs-estimated", display=planted_display)
 planted_display
 
 # %% [markdown]
@@ -148,43 +120,21 @@ planted_display
 # enough to be found at this sample size, not that the paper's findings are reproduced.
 
 # %%
-pub = pattern.published_pattern(estimates)
-pub_display = pd.DataFrame({
-    "Policy": pub["policy"].map(pattern.POLICY_LABELS),
-    "Group": pub["group"].map(pattern.GROUP_LABELS),
-    "Published": pub["published"] + pub["evidence"].map({"V": "", "S": " (secondary source)"}),
-    "Estimated": pub["estimated"],
-    "OR (p)": [f"{fmt.num(o)} ({fmt.p_value(p)})" for o, p in zip(pub["odds_ratio"], pub["p_value"])],
-    "Agrees": pub["agrees"].map({True: "yes", False: "no"}),
-    "Data": label,
-})
-save_table(pub, out, "published-pattern", display=pub_display, align=["l"] * len(pub_display.columns))
-pub_display
+published = pattern.published_pattern(estimates)
+published_display = tables.published_pattern(published, source)
+save_table(published, output, "published-pattern", display=published_display)
+published_display
 
 # %%
-fig = figures.forest(estimates, planted if planted_cells is not None else None,
-                     f"Within-person odds ratios by policy and group — {label}")
-save_figure(fig, out, "policy-group-forest")
+figure = figures.forest(estimates, planted, f"Within-person odds ratios by policy and group — {NCVS_SOURCE_LABELS[source]}")
+save_figure(figure, output, "policy-group-forest")
 
 # %% [markdown]
 # The full estimates go to `data/model-estimates.csv` so that notebook 05 can set its robustness
 # checks beside them without refitting (and without importing anything from this notebook).
 
 # %%
-out.data.mkdir(parents=True, exist_ok=True)
-estimates.to_csv(out.data / "model-estimates.csv", index=False, float_format="%.10g", lineterminator="\n")
-
-variables = {"source": source, "cluster": cluster, "survey_weights": "yes" if survey_weights else "no",
-             "persons": fmt_int(main["persons"].iloc[0]), "interviews": fmt_int(main["interviews"].iloc[0]),
-             "counties": fmt_int(main["counties"].iloc[0]),
-             "pattern_agree": int(pub["agrees"].sum()), "pattern_cells": int(len(pub))}
-for r in estimates.itertuples():
-    key = f"{r.policy}_{r.group}"
-    variables[f"{key}_or"] = fmt.num(r.odds_ratio)
-    variables[f"{key}_ci"] = fmt.ci(r.ci_low, r.ci_high)
-    variables[f"{key}_p"] = fmt.p_value(r.p_value)
-if planted_cells is not None:
-    variables["planted_covered"] = int(planted["covered"].sum())
-    variables["planted_cells"] = int(len(planted))
-save_variables(out, "models", variables)
-print({k: variables[k] for k in ("sc_all_or", "sc_latino_or", "tfm_latino_or", "pattern_agree")})
+save_data(estimates, output, "model-estimates")
+model_variables = variables.models(estimates, published, planted, source, cluster, survey_weights)
+save_variables(output, "models", model_variables)
+print({k: model_variables[k] for k in ("sc_all_or", "sc_latino_or", "tfm_latino_or", "pattern_agree")})

@@ -45,23 +45,22 @@ event_window = 6
 # %%
 import pandas as pd
 
-from fedlocal.models import estimate, eventtime, figures, fmt, staggered
-from fedlocal.models.design import GROUPS, POLICIES, prepare
-from fedlocal.models.inputs import read_interviews, source_label
-from fedlocal.models.pattern import GROUP_LABELS, POLICY_LABELS
+from fedlocal.data.ncvs import schema
+from fedlocal.models import estimate, eventtime, staggered
+from fedlocal.models.design import prepare
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
+from fedlocal.vocab import GROUPS, NCVS_SOURCE_LABELS
 
 setup_matplotlib()
-src, out = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), layout(output_dir)
 
 # %%
-interviews, source = read_interviews(src.data / "ncvs-interviews.parquet")
-frame = prepare(interviews, pd.read_parquet(src.data / "county-covariates.parquet"))
+interviews, source = schema.read(source_dir.data / "ncvs-interviews.parquet")
+frame = prepare(interviews, pd.read_parquet(source_dir.data / "county-covariates.parquet"))
 del interviews
-panel = pd.read_parquet(src.data / "policy-panel.parquet")
-hybrid = pd.read_csv(src.data / "model-estimates.csv")
-label = source_label(source)
+panel = pd.read_parquet(source_dir.data / "policy-panel.parquet")
+hybrid = pd.read_csv(source_dir.data / "model-estimates.csv")
 print(f"source: {source}; interviews: {len(frame):,}; persons: {frame['person_id'].nunique():,}")
 
 # %% [markdown]
@@ -71,9 +70,8 @@ print(f"source: {source}; interviews: {len(frame):,}; persons: {frame['person_id
 # comparison.
 
 # %%
-clogit = estimate.conditional_estimates(frame, cluster=cluster)
-kept = clogit.drop_duplicates("group")[["group", "persons_total", "persons_outcome_varies", "persons", "interviews"]]
-kept
+conditional = estimate.conditional_estimates(frame, cluster=cluster)
+conditional.drop_duplicates("group")[["group", "persons_total", "persons_outcome_varies", "persons", "interviews"]]
 
 # %% [markdown]
 # ## 2. Event time
@@ -85,19 +83,13 @@ kept
 # its leads are identified only from counties that adopted later, not from never-treated ones.
 
 # %%
-event_rows, event_summaries = [], []
-for p in POLICIES:
-    coefs, summary = eventtime.event_time(frame, panel, p, event_window, cluster=cluster)
-    event_summaries.append(summary)
-    if len(coefs):
-        event_rows.append(coefs)
-event_coefs = pd.concat(event_rows, ignore_index=True) if event_rows else pd.DataFrame()
-event_summary = pd.DataFrame(event_summaries)
+event_coefficients, event_summary = eventtime.event_time_by_policy(frame, panel, event_window, cluster=cluster)
 event_summary[["policy", "persons", "estimated", "lead_chi2", "lead_df", "lead_p"]]
 
 # %%
-fig = figures.event_time_figure(event_coefs, f"Violent victimization by 6-month step from policy start — {label}")
-save_figure(fig, out, "sc-event-time")
+figure = figures.event_time_figure(event_coefficients,
+                                   f"Violent victimization by 6-month step from policy start — {NCVS_SOURCE_LABELS[source]}")
+save_figure(figure, output, "sc-event-time")
 
 # %% [markdown]
 # ## 3–4. Linear probability models: TWFE and Callaway–Sant'Anna
@@ -105,45 +97,21 @@ save_figure(fig, out, "sc-event-time")
 # reference period, not odds ratios: compare signs and significance with the logit results, not sizes.
 
 # %%
-lpm = pd.concat([staggered.lpm_twfe(frame, group=g, cluster=cluster, survey_weights=survey_weights)
-                 for g in (None,) + GROUPS], ignore_index=True)
-stag_rows, cs_event = [], []
-for g in (None,) + GROUPS:
-    overall, ev = staggered.staggered_comparison(frame, panel, "sc", group=g)
-    stag_rows.append(overall)
-    cs_event.append(ev)
-stag = pd.concat(stag_rows, ignore_index=True)
-stag[["group", "model", "estimate", "ci_low", "ci_high", "p_value", "counties"]]
+linear_probability = pd.concat([staggered.lpm_twfe(frame, group=group, cluster=cluster, survey_weights=survey_weights)
+                                for group in (None,) + GROUPS], ignore_index=True)
+staggered_sc = pd.concat([staggered.staggered_comparison(frame, panel, "sc", group=group)[0]
+                          for group in (None,) + GROUPS], ignore_index=True)
+staggered_sc[["group", "model", "estimate", "ci_low", "ci_high", "p_value", "counties"]]
 
 # %% [markdown]
 # ## The robustness table
 # One row per policy and group; the between–within logit from notebook 04 first.
 
 # %%
-logit_cols = ["model", "group", "policy", "estimate", "odds_ratio", "ci_low", "ci_high", "p_value", "persons", "interviews"]
-long = pd.concat([
-    hybrid[logit_cols].assign(scale="odds ratio"),
-    clogit[logit_cols].assign(scale="odds ratio"),
-    lpm.assign(odds_ratio=float("nan")),
-    stag.assign(odds_ratio=float("nan")),
-], ignore_index=True)[logit_cols + ["scale", "counties"]]
-long["source"] = source
-model_labels = {"hybrid_logit": "Between–within logit (OR)", "conditional_logit": "Conditional logit (OR)",
-                "lpm_twfe": "LPM, county + period FE (pp)", "cells_twfe": "TWFE on county cells (pp)",
-                "callaway_santanna": "Callaway–Sant'Anna (pp)"}
-
-long["text"] = [fmt.or_ci(o, lo, hi) if scale == "odds ratio" else fmt.pp_ci(e, lo, hi)
-                for scale, o, e, lo, hi in zip(long["scale"], long["odds_ratio"], long["estimate"], long["ci_low"], long["ci_high"])]
-display = long.pivot(index=["policy", "group"], columns="model", values="text")
-order = [(p, g) for p in POLICIES for g in ("all",) + GROUPS]
-display = display.reindex(order)[[m for m in model_labels if m in display.columns]].fillna("")
-display = display.rename(columns=model_labels).reset_index()
-display.insert(0, "Policy", display.pop("policy").map(POLICY_LABELS))
-display.insert(1, "Group", display.pop("group").map(GROUP_LABELS))
-display["Data"] = label
-save_table(long.drop(columns="text"), out, "robustness", display=display,
-           align=["l", "l"] + ["r"] * (len(display.columns) - 3) + ["l"])
-display
+robustness = tables.robustness(hybrid, conditional, linear_probability, staggered_sc, source)
+robustness_display = tables.robustness_display(robustness, source)
+save_table(robustness, output, "robustness", display=robustness_display)
+robustness_display
 
 # %% [markdown]
 # ## 5. Group differences, tested
@@ -152,38 +120,13 @@ display
 # white residents share one effect.
 
 # %%
-diffs = estimate.group_differences(frame, cluster=cluster, survey_weights=survey_weights)
-diffs["source"] = source
-diff_display = pd.DataFrame({
-    "Policy": diffs["policy"].map(POLICY_LABELS),
-    "Comparison": diffs["comparison"],
-    "Ratio of odds ratios (95% CI)": ["" if c == "latino = black = white" else fmt.or_ci(o, lo, hi)
-                                      for c, o, lo, hi in zip(diffs["comparison"], diffs["or_ratio"], diffs["ci_low"], diffs["ci_high"])],
-    "p": diffs["p_value"].map(fmt.p_value),
-    "Data": label,
-})
-save_table(diffs, out, "group-differences", display=diff_display, align=["l", "l", "r", "r", "l"])
-diff_display
+differences = estimate.group_differences(frame, cluster=cluster, survey_weights=survey_weights)
+differences["source"] = source
+differences_display = tables.group_differences(differences, source)
+save_table(differences, output, "group-differences", display=differences_display)
+differences_display
 
 # %%
-sc_event = event_summary.set_index("policy").loc["sc"]
-ck = clogit.set_index(["policy", "group"])
-st = stag.set_index(["model", "group"])
-variables = {
-    "source": source, "event_window": event_window,
-    "clogit_persons": int(ck.loc[("sc", "all"), "persons"]),
-    "clogit_persons_total": int(ck.loc[("sc", "all"), "persons_total"]),
-    "clogit_persons_outcome_varies": int(ck.loc[("sc", "all"), "persons_outcome_varies"]),
-    "sc_lead_p": fmt.p_value(sc_event["lead_p"]) if sc_event["estimated"] else "not estimated",
-    "sc_cs_att": fmt.num(st.loc[("callaway_santanna", "all"), "estimate"], 3),
-    "sc_cs_ci": fmt.ci(st.loc[("callaway_santanna", "all"), "ci_low"], st.loc[("callaway_santanna", "all"), "ci_high"], 3),
-    "sc_cells_twfe": fmt.num(st.loc[("cells_twfe", "all"), "estimate"], 3),
-    "sc_cs_counties": fmt_int(st.loc[("callaway_santanna", "all"), "counties"]),
-}
-for (p, g), r in ck.iterrows():
-    variables[f"clogit_{p}_{g}_or"] = fmt.num(r["odds_ratio"])
-    variables[f"clogit_{p}_{g}_ci"] = fmt.ci(r["ci_low"], r["ci_high"])
-for r in diffs.loc[diffs["comparison"] == "latino = black = white"].itertuples():
-    variables[f"{r.policy}_groups_equal_p"] = fmt.p_value(r.p_value)
-save_variables(out, "robustness", variables)
-print({k: variables[k] for k in ("clogit_persons", "clogit_sc_latino_or", "sc_lead_p", "sc_cs_att")})
+robustness_variables = variables.robustness(conditional, event_summary, staggered_sc, differences, source, event_window)
+save_variables(output, "robustness", robustness_variables)
+print({k: robustness_variables[k] for k in ("clogit_persons", "clogit_sc_latino_or", "sc_lead_p", "sc_cs_att")})

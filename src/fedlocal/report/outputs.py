@@ -42,16 +42,26 @@ def pipe_table(df: pd.DataFrame, align: list[str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def save_data(df: pd.DataFrame, layout: Layout, name: str) -> Path:
+    """Save `data/<name>.csv`, an input of a later stage, at the precision tables keep."""
+    layout.data.mkdir(parents=True, exist_ok=True)
+    path = layout.data / f"{name}.csv"
+    df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    return path
+
+
 def save_table(df: pd.DataFrame, layout: Layout, name: str, display: pd.DataFrame | None = None,
                align: list[str] | None = None) -> Path:
     """Save `tables/<name>.csv` (full precision, for checks) and `tables/<name>.md` (formatted, for the paper).
 
-    `display` is the formatted version for the manuscript; without it the data frame is printed as is.
+    `display` is the formatted version for the manuscript (report.tables builds them, with their column
+    alignment in `display.attrs["align"]`); without it the data frame is printed as is.
     """
     layout.tables.mkdir(parents=True, exist_ok=True)
     df.to_csv(layout.tables / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
     md = layout.tables / f"{name}.md"
-    md.write_text(pipe_table(df if display is None else display, align))
+    shown = df if display is None else display
+    md.write_text(pipe_table(shown, align or shown.attrs.get("align")))
     return md
 
 
@@ -71,16 +81,3 @@ def save_variables(layout: Layout, namespace: str, values: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({namespace: _plain(values)}, sort_keys=True, allow_unicode=True))
     return path
-
-
-def fmt_int(x) -> str:
-    return f"{int(round(float(x))):,}"
-
-
-def fmt_num(x, digits: int = 2) -> str:
-    return f"{float(x):,.{digits}f}"
-
-
-def fmt_pct(x, digits: int = 1) -> str:
-    """A share (0-1) as a percentage string without the % sign."""
-    return f"{100 * float(x):.{digits}f}"

@@ -1,49 +1,12 @@
 """The restricted-file loader on small files written in the raw NCVS layout (person, household, incident)."""
 
 import pandas as pd
-import pyreadstat
 import pytest
 
 from fedlocal import paths
 from fedlocal.data.ncvs import restricted
 from fedlocal.data.ncvs.schema import BASE_COLUMNS, NCVSSchemaError
-
-PERIOD_A, PERIOD_B = "20101", "20103"  # YEARQ of two interviews six months apart
-
-
-def raw_files():
-    person = pd.DataFrame({
-        "IDHH": ["1001", "1001", "1001", "1001", "2002", "2002"],
-        "IDPER": ["100101", "100102", "100101", "100102", "200201", "200201"],
-        "YEARQ": [PERIOD_A, PERIOD_A, PERIOD_B, PERIOD_B, PERIOD_A, PERIOD_B],
-        "STATE": [6, 6, 6, 6, 48, 48], "COUNTY": [37, 37, 37, 37, 201, 201],
-        "INTYEAR": [2010] * 6, "INTMONTH": [2, 2, 8, 8, 3, 9], "TIS": [3, 3, 4, 4, 1, 2],
-        "WGTPERCY": [1500.5, 1420.0, 1510.2, 1433.3, 2100.0, 2080.0],
-        "V3014": [34, 15, 34, 16, 71, 72], "V3018": [2, 1, 2, 1, 1, 1], "V3015": [4, 5, 4, 5, 2, 2],
-        "V3020": [42, 9, 42, 10, 28, 28], "V3023A": [1, 1, 1, 1, 2, 2], "V3024": [1, 1, 1, 1, 2, 2],
-        "EMPLOYED": [1, 2, 1, 2, 2, 2], "YRSADDR": [3.0, 3.0, 3.5, 3.5, 20.0, 20.5],
-    })
-    household = pd.DataFrame({"IDHH": ["1001", "1001", "2002", "2002"], "YEARQ": [PERIOD_A, PERIOD_B, PERIOD_A, PERIOD_B],
-                              "V2026": [9, 9, 5, 5], "V2015": [2, 2, 1, 1]})
-    incident = pd.DataFrame({
-        "IDHH": ["1001", "1001", "1001", "2002"], "IDPER": ["100101", "100101", "100102", "200201"],
-        "YEARQ": [PERIOD_A, PERIOD_A, PERIOD_B, PERIOD_B],
-        "V4529": [11, 33, 17, 5],      # simple assault (violent), theft (not violent), violent, violent
-        "V4016": [1, 1, 25, 997],      # a series of 25 (counts 10), unknown series size (counts 6)
-    })
-    return person, household, incident
-
-
-def write(tmp_path, person, household, incident, ext=".csv"):
-    for name, df in (("person", person), ("household", household), ("incident", incident)):
-        path = tmp_path / f"{name}_2005_2014{ext}"
-        if ext == ".csv":
-            df.to_csv(path, index=False)
-        elif ext == ".parquet":
-            df.to_parquet(path)
-        elif ext == ".dta":
-            pyreadstat.write_dta(df, str(path))
-    return tmp_path
+from fixtures.ncvs_raw import raw_files, write
 
 
 @pytest.mark.parametrize("ext", [".csv", ".parquet", ".dta"])

@@ -1,4 +1,5 @@
-"""Figures of the model results: policy x group forest plot and event-time odds ratios."""
+"""Figures: the NCVS sample's exposure and victimization by year, and the model results (policy x group forest
+plot, event-time odds ratios)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from fedlocal.models.pattern import GROUP_LABELS, POLICY_LABELS
-
+from fedlocal.vocab import GROUP_LABELS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
 TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
 
@@ -23,8 +23,40 @@ def _odds_axis(axis, lo: float, hi: float) -> None:
     axis.set_minor_formatter(ticker.NullFormatter())
 
 
+def exposure_by_year(exposed: pd.DataFrame, exposure_rule: str, source: str):
+    """Share of interviews exposed to each policy by interview year (`exposed`: year index, one column per policy)."""
+    fig, ax = plt.subplots()
+    for p in POLICIES:
+        ax.plot(exposed.index, 100 * exposed[p], marker="o", label=p)
+    ax.set_xlabel("interview year")
+    ax.set_ylabel(f"% of interviews exposed (rule: {exposure_rule})")
+    ax.set_title(f"Share of {NCVS_SOURCE_LABELS[source]} interviews exposed to each policy")
+    ax.legend(frameon=False)
+    return fig
+
+
+def prevalence_by_year(targets: pd.DataFrame, prevalence: pd.Series, prevalence_by_group: pd.DataFrame, source: str):
+    """Weighted prevalence by year, overall and by group (`prevalence_by_group`: years x race_eth; a group absent from
+    the sample is left out), beside the target derived from the BJS rate."""
+    prevalence_by_group = prevalence_by_group.reindex(columns=list(RACE_ETH))
+    fig, ax = plt.subplots()
+    ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
+    ax.plot(prevalence.index, 100 * prevalence, "ko-", label="all persons")
+    for g in RACE_ETH:
+        ax.plot(prevalence_by_group.index, 100 * prevalence_by_group[g], marker=".", alpha=0.8, label=g)
+    ax.set_xlabel("interview year")
+    ax.set_ylabel("% of interviews with a violent victimization")
+    ax.set_title(f"Violent victimization in the 6-month reference period ({source})")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    return fig
+
+
 def forest(estimates: pd.DataFrame, planted: pd.DataFrame | None, title: str):
-    """Within-person odds ratios with 95% CIs per policy and group; planted values as crosses when given."""
+    """Within-person odds ratios with 95% CIs per policy and group; planted values as crosses when given.
+
+    `planted`: pattern.planted_vs_estimated (policy, group, planted); None or empty for restricted data.
+    """
+    planted = planted if planted is not None and len(planted) else None
     groups = [g for g in GROUP_LABELS if g in set(estimates["group"])]
     policies = [p for p in POLICY_LABELS if p in set(estimates["policy"])]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(groups) * len(policies) + 1.2))
@@ -90,4 +122,40 @@ def event_time_figure(coefs: pd.DataFrame, title: str):
     _odds_axis(axes[0][0].yaxis, lo, hi)
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def policy_coverage(coverage: pd.DataFrame):
+    """Share of the US population living in a covered county, per program, by month (data.policies.panel.coverage_by_month)."""
+    fig, ax = plt.subplots()
+    x = pd.PeriodIndex(coverage.index, freq="M").to_timestamp()
+    for p in POLICIES:
+        ax.plot(x, coverage[p], label=POLICY_LABELS[p])
+    ax.set_ylabel("share of US population covered")
+    ax.set_ylim(0, 1.02)
+    ax.legend(frameon=False, loc="upper left")
+    ax.set_title("Population living in a covered county, by month, 2005-2014")
+    return fig
+
+
+HAZARD_COLORS = ("#b2182b", "#2166ac")  # 287(g), Secure Communities (models.adoption.HAZARD_MODELS order)
+
+
+def adoption_hazard(fits: dict):
+    """Odds ratios of entering each program in a given year (models.adoption.fit_adoption_models), one row per covariate."""
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+    labels = next(iter(fits.values())).table["label"].tolist()
+    ypos = np.arange(len(labels))[::-1]
+    for shift, (name, color) in zip((0.17, -0.17), zip(fits, HAZARD_COLORS)):
+        t = fits[name].table
+        ax.errorbar(t["odds_ratio"], ypos + shift, xerr=[t["odds_ratio"] - t["ci_low"], t["ci_high"] - t["odds_ratio"]],
+                    fmt="o", color=color, ms=4, capsize=2, label=f"{name} ({fits[name].n_events:,} entries)")
+    ax.axvline(1, color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xticks([0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 25], ["0.05", "0.1", "0.25", "0.5", "1", "2", "4", "10", "25"])
+    ax.set_yticks(ypos, labels)
+    ax.set_xlabel("odds ratio of entering in a given year (log scale, 95% CI clustered by state)")
+    ax.set_title("What predicted when a county entered each program (real data, 2005-2014)")
+    ax.set_ylim(-0.7, len(labels) + 0.7)  # room for the legend above the first row
+    ax.legend(frameon=False, loc="upper left", ncol=2)
     return fig

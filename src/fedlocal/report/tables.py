@@ -1,0 +1,235 @@
+"""Display tables: what the manuscript prints for each result table (the CSV beside it keeps full precision).
+
+Each builder returns the formatted frame with its column alignment in `attrs["align"]`, which
+outputs.save_table uses. Every table names its data source; synthetic results say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.models.adoption import BALANCE_COVARIATES, BASELINE_YEAR
+from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_pct, fmt_pp_ci
+from fedlocal.vocab import GROUP_LABELS, GROUPS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
+
+JOINT_TEST = "latino = black = white"  # the comparison label of the joint test in models.estimate.group_differences
+ROBUSTNESS_COLUMNS = ["model", "group", "policy", "estimate", "odds_ratio", "ci_low", "ci_high", "p_value", "persons",
+                      "interviews"]
+MODEL_LABELS = {"hybrid_logit": "Between–within logit (OR)", "conditional_logit": "Conditional logit (OR)",
+                "lpm_twfe": "LPM, county + period FE (pp)", "cells_twfe": "TWFE on county cells (pp)",
+                "callaway_santanna": "Callaway–Sant'Anna (pp)"}
+YES_NO = {True: "yes", False: "no"}
+
+
+def _aligned(frame: pd.DataFrame, align: list[str]) -> pd.DataFrame:
+    frame.attrs["align"] = align
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------- the NCVS sample (03)
+def _calibration_cell(check: str, value: float) -> str:
+    if "prevalence" in check or "share" in check:
+        return fmt_pct(value, 3) + "%"
+    return fmt_num(value, 2 if value < 100 else 0)
+
+
+def calibration(checks: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The sample against its targets: shares and prevalences in %, gaps in % (relative) or points (absolute)."""
+    kinds = checks["kind"] if "kind" in checks else pd.Series(["relative"] * len(checks))
+    display = checks.assign(
+        target=[_calibration_cell(c, v) for c, v in zip(checks["check"], checks["target"])],
+        value=[_calibration_cell(c, v) for c, v in zip(checks["check"], checks["value"])],
+        gap=[(fmt_num(100 * g, 2) + " pts") if k == "absolute" else (fmt_pct(g, 1) + "%") for g, k in zip(checks["gap"], kinds)],
+    )
+    if "met" in display:
+        display["met"] = np.where(checks["met"], "yes", "no")
+    display = display.drop(columns=[c for c in ("tolerance", "kind") if c in display])
+    display.columns = [c if c != "check" else f"check ({source})" for c in display.columns]
+    return display
+
+
+def exposure_by_year(interviews: pd.DataFrame) -> pd.DataFrame:
+    """Share of interviews whose reference period was exposed to each policy, by interview year."""
+    return interviews.groupby("year")[list(POLICIES)].mean()
+
+
+def sample_by_year(interviews: pd.DataFrame) -> pd.DataFrame:
+    """year, interviews, persons, share of each race/ethnicity, share exposed to each policy."""
+    by_year = interviews.groupby("year").agg(interviews=("person_id", "size"), persons=("person_id", "nunique"))
+    mix = pd.crosstab(interviews["year"], interviews["race_eth"], normalize="index").reindex(columns=list(RACE_ETH), fill_value=0.0)
+    exposed = exposure_by_year(interviews)
+    return pd.concat([by_year, mix.add_prefix("share_"), exposed.add_prefix("exposed_")], axis=1).reset_index()
+
+
+def sample_by_year_display(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    shown = table.copy()
+    for c in shown.columns:
+        if c.startswith(("share_", "exposed_")):
+            shown[c] = [fmt_pct(v) for v in table[c]]
+        elif c in ("interviews", "persons"):
+            shown[c] = [fmt_int(v) for v in table[c]]
+    shown.columns = [c.replace("share_", "% ").replace("exposed_", "% exposed ") for c in shown.columns]
+    return shown.rename(columns={"year": f"year ({source})"})
+
+
+# ---------------------------------------------------------------------------------------------- main models (04)
+def main_estimates(main: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One row per policy: within odds ratio, CI, p and sample sizes (the `all` rows of the hybrid estimates)."""
+    display = pd.DataFrame({
+        "Policy": main["policy"].map(POLICY_LABELS),
+        "Odds ratio": main["odds_ratio"].map(fmt_num),
+        "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(main["ci_low"], main["ci_high"])],
+        "p": main["p_value"].map(fmt_p),
+        "Persons": main["persons"].map(fmt_int),
+        "Interviews": main["interviews"].map(fmt_int),
+        "Counties": main["counties"].map(fmt_int),
+        "Data": NCVS_SOURCE_LABELS[source],
+    })
+    return _aligned(display, ["l"] + ["r"] * 6 + ["l"])
+
+
+def subgroup_estimates(subgroups: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Policies by rows, the three groups by columns: 'OR (CI), p = ...' with each group's number of interviews."""
+    text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, p = {fmt_p(p)}" for o, lo, hi, p in
+                      zip(subgroups["odds_ratio"], subgroups["ci_low"], subgroups["ci_high"], subgroups["p_value"])],
+                     index=subgroups.index)
+    wide = subgroups.assign(text=text).pivot(index="policy", columns="group", values="text")
+    display = pd.DataFrame({"Policy": [POLICY_LABELS[p] for p in POLICIES]})
+    for g in GROUPS:
+        n = subgroups.loc[subgroups["group"] == g].iloc[0]
+        display[f"{GROUP_LABELS[g]} (n = {fmt_int(n['interviews'])})"] = [wide.loc[p, g] for p in POLICIES]
+    display["Data"] = NCVS_SOURCE_LABELS[source]
+    return _aligned(display, ["l"] + ["r"] * len(GROUPS) + ["l"])
+
+
+def planted_vs_estimated(comparison: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Planted odds ratio beside the estimate and whether its CI covers it; a note for restricted data."""
+    if source != "synthetic":
+        display = pd.DataFrame({"Note": ["Restricted NCVS: nothing is planted, so there is nothing to compare."]})
+    else:
+        display = pd.DataFrame({
+            "Policy": comparison["policy"].map(POLICY_LABELS),
+            "Group": comparison["group"].map(GROUP_LABELS),
+            "Planted OR": comparison["planted"].map(fmt_num),
+            "Estimated OR (95% CI)": [fmt_or_ci(o, lo, hi) for o, lo, hi in
+                                      zip(comparison["odds_ratio"], comparison["ci_low"], comparison["ci_high"])],
+            "Planted inside CI": comparison["covered"].map(YES_NO),
+            "Data": NCVS_SOURCE_LABELS[source],
+        })
+    return _aligned(display, ["l"] * len(display.columns))
+
+
+def published_pattern(pattern: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The paper's direction and significance beside ours, cell by cell."""
+    display = pd.DataFrame({
+        "Policy": pattern["policy"].map(POLICY_LABELS),
+        "Group": pattern["group"].map(GROUP_LABELS),
+        "Published": pattern["published"] + pattern["evidence"].map({"V": "", "S": " (secondary source)"}),
+        "Estimated": pattern["estimated"],
+        "OR (p)": [f"{fmt_num(o)} ({fmt_p(p)})" for o, p in zip(pattern["odds_ratio"], pattern["p_value"])],
+        "Agrees": pattern["agrees"].map(YES_NO),
+        "Data": NCVS_SOURCE_LABELS[source],
+    })
+    return _aligned(display, ["l"] * len(display.columns))
+
+
+# ---------------------------------------------------------------------------------------------- robustness (05)
+def robustness(hybrid: pd.DataFrame, conditional: pd.DataFrame, lpm: pd.DataFrame, staggered: pd.DataFrame,
+               source: str) -> pd.DataFrame:
+    """Every estimator's policy x group estimates in one long table (odds ratios for the logits, points for the LPMs)."""
+    long = pd.concat([
+        hybrid[ROBUSTNESS_COLUMNS].assign(scale="odds ratio"),
+        conditional[ROBUSTNESS_COLUMNS].assign(scale="odds ratio"),
+        lpm.assign(odds_ratio=float("nan")),
+        staggered.assign(odds_ratio=float("nan")),
+    ], ignore_index=True)[ROBUSTNESS_COLUMNS + ["scale", "counties"]]
+    long["source"] = source
+    return long
+
+
+def robustness_display(long: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One row per policy and group, one column per estimator; the between–within logit first."""
+    text = [fmt_or_ci(o, lo, hi) if scale == "odds ratio" else fmt_pp_ci(e, lo, hi)
+            for scale, o, e, lo, hi in zip(long["scale"], long["odds_ratio"], long["estimate"], long["ci_low"], long["ci_high"])]
+    display = long.assign(text=text).pivot(index=["policy", "group"], columns="model", values="text")
+    order = [(p, g) for p in POLICIES for g in ("all",) + GROUPS]
+    display = display.reindex(order)[[m for m in MODEL_LABELS if m in display.columns]].fillna("")
+    display = display.rename(columns=MODEL_LABELS).reset_index()
+    display.insert(0, "Policy", display.pop("policy").map(POLICY_LABELS))
+    display.insert(1, "Group", display.pop("group").map(GROUP_LABELS))
+    display["Data"] = NCVS_SOURCE_LABELS[source]
+    return _aligned(display, ["l", "l"] + ["r"] * (len(display.columns) - 3) + ["l"])
+
+
+def group_differences(differences: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Ratios of two groups' odds ratios with their p-values, and the joint test per policy."""
+    display = pd.DataFrame({
+        "Policy": differences["policy"].map(POLICY_LABELS),
+        "Comparison": differences["comparison"],
+        "Ratio of odds ratios (95% CI)": ["" if c == JOINT_TEST else fmt_or_ci(o, lo, hi) for c, o, lo, hi in
+                                          zip(differences["comparison"], differences["or_ratio"], differences["ci_low"],
+                                              differences["ci_high"])],
+        "p": differences["p_value"].map(fmt_p),
+        "Data": NCVS_SOURCE_LABELS[source],
+    })
+    return _aligned(display, ["l", "l", "r", "r", "l"])
+
+
+# ---------------------------------------------------------------------------------------------- policy timelines (01)
+def policy_coverage(by_year: pd.DataFrame) -> pd.DataFrame:
+    """data.policies.panel.coverage_by_year with program labels, counts with commas, population in millions and %."""
+    return by_year.assign(
+        program=by_year["program"].map(POLICY_LABELS),
+        counties_december=by_year["counties_december"].map(fmt_int),
+        counties_any_month=by_year["counties_any_month"].map(fmt_int),
+        population_december=(by_year["population_december"] / 1e6).map(lambda v: fmt_num(v, 1)),
+        population_share_december=by_year["population_share_december"].map(fmt_pct),
+    ).rename(columns={"program": "Program", "year": "Year", "counties_december": "Counties (December)",
+                      "counties_any_month": "Counties (any month)", "population_december": "Population, millions (December)",
+                      "population_share_december": "% of US population (December)"})
+
+
+def east_agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """data.policies.crosscheck.agreement_table with shares in % and counts with commas."""
+    return table.assign(
+        agree_share=table["agree_share"].map(fmt_pct), agree_when_on_share=table["agree_when_on_share"].map(fmt_pct),
+        county_months=table["county_months"].map(fmt_int), on_either=table["on_either"].map(fmt_int),
+    ).rename(columns={"program": "Program", "county_months": "Units compared", "agree_share": "% agree",
+                      "on_either": "Units on in either", "agree_when_on_share": "% agree when on in either",
+                      "counties_ours": "Counties (ours)", "counties_other": "Counties (other)"})
+
+
+# ---------------------------------------------------------------------------------------------- counties and adoption (02)
+def _mean_cell(value: float) -> str:
+    """A group mean: one decimal, two below 1 (shares)."""
+    return fmt_num(value, 1 if abs(value) >= 1 else 2)
+
+
+def adopter_balance(balance: pd.DataFrame) -> pd.DataFrame:
+    """models.adoption.balance as printed: the counties row, then each covariate's mean over all counties and, per
+    adopter group, the adopters' mean and the standardized difference (others' means stay in the CSV)."""
+    groups = [c.removesuffix(": adopters") for c in balance.columns if c.endswith(": adopters")]
+    display = pd.DataFrame({f"Covariate ({BASELINE_YEAR})": ["counties"] + [BALANCE_COVARIATES[c] for c in balance["covariate"][1:]]})
+    display["All counties"] = [fmt_int(balance.loc[0, "all"])] + [_mean_cell(v) for v in balance["all"][1:]]
+    for name in groups:
+        adopters, smd = balance[f"{name}: adopters"], balance[f"{name}: smd"]
+        display[f"{name}: adopters"] = [fmt_int(adopters[0])] + [_mean_cell(v) for v in adopters[1:]]
+        display[f"{name}: SMD"] = [""] + [fmt_num(v, 2) for v in smd[1:]]
+    return display
+
+
+def adoption_hazard(hazard: pd.DataFrame) -> pd.DataFrame:
+    """models.adoption.hazard_long as printed: one row per covariate, one 'OR (CI)' column per model, and a last
+    row with each model's entries and county-years at risk."""
+    models = list(dict.fromkeys(hazard["model"]))
+    first = hazard.loc[hazard["model"] == models[0]]
+    display = pd.DataFrame({"Covariate (per unit)": first["label"].str.replace("(x e = 2.7 times larger)", "(2.7x larger)",
+                                                                               regex=False).to_numpy()})
+    sizes = {"Covariate (per unit)": "entries / county-years at risk"}
+    for name in models:
+        rows = hazard.loc[hazard["model"] == name]
+        display[f"{name}: odds ratio (95% CI)"] = [fmt_or_ci(o, lo, hi) for o, lo, hi in
+                                                   zip(rows["odds_ratio"], rows["ci_low"], rows["ci_high"])]
+        sizes[f"{name}: odds ratio (95% CI)"] = f"{fmt_int(rows['n_events'].iloc[0])} / {fmt_int(rows['n_county_years'].iloc[0])}"
+    return pd.concat([display, pd.DataFrame([sizes])], ignore_index=True)

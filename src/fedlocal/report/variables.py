@@ -1,0 +1,148 @@
+"""The numbers each stage quotes in the manuscript (`{{< var stage.key >}}`), formatted once, here.
+
+Each builder returns the dict a notebook hands to outputs.save_variables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.data import covariates
+from fedlocal.data.policies.panel import counties_on, first_full_month, peak_month, program_starts, spell_counts
+from fedlocal.models.estimate import JOINT_TEST
+from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_month, fmt_num, fmt_p, fmt_pct
+from fedlocal.vocab import POLICIES
+
+
+def weighted_prevalence_all(interviews: pd.DataFrame) -> float:
+    """Weighted share of all person-interviews with a violent victimization."""
+    return float(np.average(interviews["violent"], weights=interviews["weight"]))
+
+
+def ncvs(interviews: pd.DataFrame, source: str, exposed: pd.DataFrame, planted: pd.DataFrame | None,
+         exposure_rule: str, last_year: int) -> dict:
+    """Stage 03: sample size, prevalence, SC exposure in the last year, the planted SC odds ratio for Latino persons."""
+    n_persons, n_interviews = interviews["person_id"].nunique(), len(interviews)
+    planted_sc = float("nan")
+    if planted is not None and len(planted):
+        planted_sc = planted.set_index(["policy", "group"])["odds_ratio"].get(("sc", "latino"), float("nan"))
+    return {
+        "source": source,
+        "persons": fmt_int(n_persons),
+        "interviews": fmt_int(n_interviews),
+        "counties": int(interviews["county_fips"].nunique()),
+        "interviews_per_person": fmt_num(n_interviews / n_persons, 2),
+        "prevalence_all": fmt_pct(weighted_prevalence_all(interviews), 2),
+        "exposed_sc_2014": fmt_pct(exposed.loc[last_year, "sc"]) if last_year in exposed.index else "n/a",
+        "exposure_rule": exposure_rule,
+        "planted_sc_latino": "none" if np.isnan(planted_sc) else fmt_num(planted_sc, 2),
+    }
+
+
+def models(estimates: pd.DataFrame, pattern: pd.DataFrame, comparison: pd.DataFrame, source: str, cluster: str,
+           survey_weights: bool) -> dict:
+    """Stage 04: sample sizes, every policy x group odds ratio with CI and p, agreement with the paper and the plant."""
+    main = estimates.loc[estimates["group"] == "all"]
+    variables = {"source": source, "cluster": cluster, "survey_weights": "yes" if survey_weights else "no",
+                 "persons": fmt_int(main["persons"].iloc[0]), "interviews": fmt_int(main["interviews"].iloc[0]),
+                 "counties": fmt_int(main["counties"].iloc[0]),
+                 "pattern_agree": int(pattern["agrees"].sum()), "pattern_cells": int(len(pattern))}
+    for r in estimates.itertuples():
+        key = f"{r.policy}_{r.group}"
+        variables[f"{key}_or"] = fmt_num(r.odds_ratio)
+        variables[f"{key}_ci"] = fmt_ci(r.ci_low, r.ci_high)
+        variables[f"{key}_p"] = fmt_p(r.p_value)
+    if source == "synthetic":
+        variables["planted_covered"] = int(comparison["covered"].sum())
+        variables["planted_cells"] = int(len(comparison))
+    return variables
+
+
+def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered: pd.DataFrame,
+               differences: pd.DataFrame, source: str, event_window: int) -> dict:
+    """Stage 05: conditional-logit sample and odds ratios, SC lead test, SC Callaway-Sant'Anna, group-equality tests."""
+    sc_event = event_summary.set_index("policy").loc["sc"]
+    by_cell = conditional.set_index(["policy", "group"])
+    by_model = staggered.set_index(["model", "group"])
+    callaway_santanna = by_model.loc[("callaway_santanna", "all")]
+    variables = {
+        "source": source, "event_window": event_window,
+        "clogit_persons": int(by_cell.loc[("sc", "all"), "persons"]),
+        "clogit_persons_total": int(by_cell.loc[("sc", "all"), "persons_total"]),
+        "clogit_persons_outcome_varies": int(by_cell.loc[("sc", "all"), "persons_outcome_varies"]),
+        "sc_lead_p": fmt_p(sc_event["lead_p"]) if sc_event["estimated"] else "not estimated",
+        "sc_cs_att": fmt_num(callaway_santanna["estimate"], 3),
+        "sc_cs_ci": fmt_ci(callaway_santanna["ci_low"], callaway_santanna["ci_high"], 3),
+        "sc_cells_twfe": fmt_num(by_model.loc[("cells_twfe", "all"), "estimate"], 3),
+        "sc_cs_counties": fmt_int(callaway_santanna["counties"]),
+    }
+    for (p, g), r in by_cell.iterrows():
+        variables[f"clogit_{p}_{g}_or"] = fmt_num(r["odds_ratio"])
+        variables[f"clogit_{p}_{g}_ci"] = fmt_ci(r["ci_low"], r["ci_high"])
+    for r in differences.loc[differences["comparison"] == JOINT_TEST].itertuples():
+        variables[f"{r.policy}_groups_equal_p"] = fmt_p(r.p_value)
+    return variables
+
+
+def policies(spells: pd.DataFrame, panel: pd.DataFrame, events: pd.DataFrame, agree: pd.DataFrame, sc_check: dict) -> dict:
+    """Stage 01: first and full SC coverage, the 287(g) peak, anti-detainer events, spells and counties per program,
+    agreement with East et al. and between the two SC files."""
+    counts = spell_counts(spells)
+    peak, peak_counties = peak_month(panel, ("jem", "tfm"))
+    by_program = agree.set_index("program")
+    variables = {
+        "sc_first_activation": program_starts(spells, "sc").min(),
+        "sc_full_coverage_month": fmt_month(first_full_month(panel, "sc")),
+        "peak_287g_counties": peak_counties,
+        "peak_287g_month": fmt_month(peak),
+        "sc_white_monthly_agree_pct": fmt_pct(sc_check["share_same_month"]),
+        "sc_counties_both_files": fmt_int(sc_check["counties_both"]),
+        "antidetainer_events": fmt_int(len(events)),
+        "antidetainer_events_undated": fmt_int((events["date_used"] == "").sum()),
+        "antidetainer_counties_2014": fmt_int(counties_on(panel, "antidetainer", "2014-12")),
+    }
+    for p in POLICIES:
+        variables[f"{p}_counties"] = fmt_int(counts.loc[p, "counties"])
+        variables[f"{p}_spells"] = fmt_int(counts.loc[p, "spells"])
+    for p in ("jem", "tfm", "any_287g"):
+        variables[f"east_agree_{p}_pct"] = fmt_pct(by_program.loc[p, "agree_share"])
+        variables[f"east_agree_when_on_{p}_pct"] = fmt_pct(by_program.loc[p, "agree_when_on_share"])
+    return variables
+
+
+HAZARD_KEYS = {"287(g)": "g287", "Secure Communities": "sc"}  # model -> variable prefix
+ADOPTER_KEYS = {"287(g) jail": "jem", "287(g) task force": "tfm", "SC by 2010": "sc_early", "anti-detainer": "antidetainer"}
+
+
+def counties(panel: pd.DataFrame, hazard: pd.DataFrame, balance: pd.DataFrame, border_sc_early: int) -> dict:
+    """Stage 02: size of the covariate panel, Los Angeles spot values, each hazard model's sample and odds ratios,
+    adopters' Latino share and size against the other counties, border counties with early SC."""
+    described = covariates.describe(panel)
+    variables = {
+        "counties_in_panel": described["counties"],
+        "county_years": described["county_years"],
+        "border_counties": described["border_counties"],
+        "new_destination_counties": described["new_destination_counties"],
+        "metro_counties": described["metro_counties"],
+        "unemployment_missing_county_years": described["unemployment_missing_county_years"],
+        "la_foreign_born_2005": fmt_num(covariates.value_at(panel, "06037", 2005, "pct_foreign_born"), 1),
+        "la_unemployment_2014": fmt_num(covariates.value_at(panel, "06037", 2014, "unemployment_rate"), 1),
+    }
+    for model, key in HAZARD_KEYS.items():
+        rows = hazard.loc[hazard["model"] == model]
+        variables[f"{key}_entries"] = int(rows["n_events"].iloc[0])
+        variables[f"{key}_county_years"] = int(rows["n_county_years"].iloc[0])
+        for r in rows.itertuples():
+            if np.isfinite(r.odds_ratio):
+                variables[f"{key}_or_{r.term}"] = fmt_num(r.odds_ratio, 2)
+                variables[f"{key}_ci_{r.term}"] = fmt_ci(r.ci_low, r.ci_high)
+    by_covariate = balance.set_index("covariate")
+    for name, key in ADOPTER_KEYS.items():
+        variables[f"{key}_adopters"] = int(by_covariate.loc["counties", f"{name}: adopters"])
+        variables[f"{key}_pct_latino_adopters"] = fmt_num(by_covariate.loc["pct_latino", f"{name}: adopters"], 1)
+        variables[f"{key}_pct_latino_others"] = fmt_num(by_covariate.loc["pct_latino", f"{name}: others"], 1)
+        variables[f"{key}_population_k_adopters"] = fmt_int(by_covariate.loc["population_k", f"{name}: adopters"])
+        variables[f"{key}_population_k_others"] = fmt_int(by_covariate.loc["population_k", f"{name}: others"])
+    variables["border_sc_by_2010"] = fmt_int(border_sc_early)
+    return variables

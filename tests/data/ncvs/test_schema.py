@@ -1,0 +1,51 @@
+"""The schema: the source label travels with the interview file (a missing or odd label is a clear error), the
+reference period, and a written file reads back as written."""
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from fedlocal import FedlocalError
+from fedlocal.data.ncvs import schema
+from fedlocal.vocab import NCVS_SOURCE_LABELS
+from fixtures.simulate import simulate
+
+
+def write(path, source):
+    t = pa.Table.from_pandas(pd.DataFrame({"person_id": [1, 2]}))
+    if source is not None:
+        t = t.replace_schema_metadata({**t.schema.metadata, b"fedlocal_source": source.encode()})
+    pq.write_table(t, path)
+
+
+def test_source_read_from_metadata(tmp_path):
+    write(tmp_path / "a.parquet", "synthetic")
+    df, source = schema.read(tmp_path / "a.parquet")
+    assert source == "synthetic" and len(df) == 2
+    assert "synthetic" in NCVS_SOURCE_LABELS[source]
+
+
+@pytest.mark.parametrize("label", [None, "made-up"])
+def test_bad_or_missing_source_is_refused(tmp_path, label):
+    write(tmp_path / "b.parquet", label)
+    with pytest.raises(FedlocalError, match="fedlocal_source"):
+        schema.read(tmp_path / "b.parquet")
+    with pytest.raises(FedlocalError, match="run stage 'ncvs'"):
+        schema.read(tmp_path / "missing.parquet")
+
+
+def test_parquet_keeps_the_source_label(tmp_path):
+    df = simulate(300, 10, seed=1).interviews
+    path = schema.write(df, tmp_path / "ncvs-interviews.parquet", "synthetic")
+    back, source = schema.read(path)
+    assert source == "synthetic"
+    pd.testing.assert_frame_equal(back, schema.conform(df))
+    with pytest.raises(ValueError, match="source must be one of"):
+        schema.write(df, tmp_path / "x.parquet", "public")
+
+
+def test_reference_period_is_the_six_months_before_the_interview_month():
+    start, end = schema.reference_period(pd.Series(["2010-07", "2012-03"]))
+    assert [str(d.date()) for d in start] == ["2010-01-01", "2011-09-01"]
+    assert [str(d.date()) for d in end] == ["2010-06-30", "2012-02-29"]

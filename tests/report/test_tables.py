@@ -1,0 +1,90 @@
+"""Display tables on hand-built results: labels, cell text, alignment, and the source named in every table."""
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.report import tables
+from fedlocal.report.formatting import DASH
+from fedlocal.vocab import GROUPS, POLICIES
+
+
+def estimates(model="hybrid_logit", groups=("all",) + GROUPS):
+    rows = [{"model": model, "group": g, "policy": p, "estimate": np.log(1.2), "se": 0.1, "odds_ratio": 1.2,
+             "ci_low": 1.0, "ci_high": 1.44, "p_value": 0.04, "persons": 1000, "interviews": 2800, "counties": 50}
+            for g in groups for p in POLICIES]
+    return pd.DataFrame(rows)
+
+
+def test_calibration_cells_and_source_in_header():
+    checks = pd.DataFrame({"check": ["persons (scale 1)", "weighted prevalence 2010", "share latino (weighted)"],
+                           "target": [354_000.0, 0.0056, 0.16], "value": [350_000.0, 0.0057, 0.165],
+                           "gap": [-0.0113, 0.0179, 0.005], "tolerance": [0.05, 0.05, 0.01],
+                           "kind": ["relative", "relative", "absolute"], "met": [True, True, True]})
+    shown = tables.calibration(checks, "synthetic")
+    assert list(shown.columns) == ["check (synthetic)", "target", "value", "gap", "met"]
+    assert shown["target"].tolist() == ["354,000", "0.560%", "16.000%"]
+    assert shown["gap"].tolist() == ["-1.1%", "1.8%", "0.50 pts"]
+    restricted = tables.calibration(checks[["check", "target", "value", "gap"]].iloc[[1]], "restricted")
+    assert list(restricted.columns) == ["check (restricted)", "target", "value", "gap"]
+
+
+def test_sample_by_year_counts_mix_and_exposure():
+    interviews = pd.DataFrame({"year": [2010, 2010, 2010, 2011], "person_id": [1, 1, 2, 1],
+                               "race_eth": ["latino", "latino", "white", "latino"],
+                               "sc": [0.0, 1.0, 1.0, 1.0], "jem": 0.0, "tfm": 0.0, "antidetainer": 0.0})
+    table = tables.sample_by_year(interviews).set_index("year")
+    assert table.loc[2010, "interviews"] == 3 and table.loc[2010, "persons"] == 2
+    assert table.loc[2010, "share_latino"] == 2 / 3 and table.loc[2010, "share_black"] == 0.0
+    assert table.loc[2010, "exposed_sc"] == 2 / 3 and table.loc[2011, "exposed_sc"] == 1.0
+    shown = tables.sample_by_year_display(table.reset_index(), "synthetic")
+    assert shown.columns[0] == "year (synthetic)" and "% exposed sc" in shown.columns
+    assert shown["% exposed sc"].tolist() == ["66.7", "100.0"]
+
+
+def test_model_tables_name_the_source_and_align():
+    est = estimates()
+    main = tables.main_estimates(est.loc[est["group"] == "all"], "synthetic")
+    assert main["Data"].unique().tolist() == ["synthetic NCVS"]
+    assert main.attrs["align"] == ["l"] + ["r"] * 6 + ["l"]
+    assert main["95% CI"].iloc[0] == "1.00–1.44" and main["Persons"].iloc[0] == "1,000"
+    sub = tables.subgroup_estimates(est.loc[est["group"].isin(GROUPS)], "restricted")
+    assert list(sub.columns) == ["Policy", "Latino (n = 2,800)", "Non-Latino Black (n = 2,800)",
+                                 "Non-Latino white (n = 2,800)", "Data"]
+    assert sub.iloc[0, 1] == "1.20 (1.00–1.44), p = 0.040" and sub["Data"].iloc[0] == "restricted NCVS"
+
+
+def test_planted_table_is_a_note_for_restricted_data():
+    note = tables.planted_vs_estimated(pd.DataFrame(), "restricted")
+    assert list(note.columns) == ["Note"] and note.attrs["align"] == ["l"]
+    comparison = pd.DataFrame({"policy": ["sc"], "group": ["latino"], "planted": [1.2], "odds_ratio": [float("nan")],
+                               "ci_low": [float("nan")], "ci_high": [float("nan")], "covered": [False]})
+    shown = tables.planted_vs_estimated(comparison, "synthetic")
+    assert shown["Estimated OR (95% CI)"].item() == DASH and shown["Planted inside CI"].item() == "no"
+
+
+def test_robustness_long_and_wide():
+    hybrid = estimates()
+    conditional = estimates("conditional_logit")
+    lpm = estimates("lpm_twfe").assign(scale="percentage points", estimate=0.12, ci_low=-0.05, ci_high=0.29)
+    stag = estimates("callaway_santanna", groups=("all",)).query("policy == 'sc'").assign(
+        scale="percentage points", estimate=0.1, ci_low=0.0, ci_high=0.2)
+    long = tables.robustness(hybrid, conditional, lpm, stag, "synthetic")
+    assert len(long) == 16 * 3 + 1 and set(long["source"]) == {"synthetic"}
+    assert long.loc[long["model"] == "hybrid_logit", "counties"].isna().all()  # logit rows carry no county count
+    wide = tables.robustness_display(long, "synthetic")
+    assert list(wide.columns[:2]) == ["Policy", "Group"] and wide.columns[-1] == "Data"
+    assert list(wide.columns[2:-1]) == ["Between–within logit (OR)", "Conditional logit (OR)",
+                                        "LPM, county + period FE (pp)", "Callaway–Sant'Anna (pp)"]
+    first = wide.iloc[0]
+    assert first["Group"] == "All persons" and first["LPM, county + period FE (pp)"] == "+0.12 (-0.05, +0.29)"
+    assert wide.loc[1, "Callaway–Sant'Anna (pp)"] == ""  # only SC, all persons
+    assert wide.attrs["align"] == ["l", "l", "r", "r", "r", "r", "l"]
+
+
+def test_group_differences_leave_the_joint_test_ratio_blank():
+    diffs = pd.DataFrame({"policy": ["sc", "sc"], "comparison": ["latino vs white", tables.JOINT_TEST],
+                          "or_ratio": [1.5, float("nan")], "ci_low": [1.1, float("nan")], "ci_high": [2.0, float("nan")],
+                          "p_value": [0.01, 0.0004]})
+    shown = tables.group_differences(diffs, "synthetic")
+    assert shown["Ratio of odds ratios (95% CI)"].tolist() == ["1.50 (1.10–2.00)", ""]
+    assert shown["p"].tolist() == ["0.010", "<0.001"]

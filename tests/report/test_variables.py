@@ -1,0 +1,46 @@
+"""The quoted numbers of stages 03-05, from hand-built results."""
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.report import variables
+from fedlocal.vocab import POLICIES
+
+
+def test_ncvs_variables():
+    interviews = pd.DataFrame({"person_id": [1, 1, 2, 3], "county_fips": ["01001", "01001", "01003", "01003"],
+                               "violent": [1, 0, 0, 0], "weight": [1.0, 1.0, 1.0, 1.0]})
+    exposed = pd.DataFrame({"sc": [0.2, 0.9]}, index=[2013, 2014])
+    planted = pd.DataFrame({"policy": ["sc"], "group": ["latino"], "odds_ratio": [1.2]})
+    v = variables.ncvs(interviews, "synthetic", exposed, planted, "any", 2014)
+    assert v["persons"] == "3" and v["interviews"] == "4" and v["counties"] == 2
+    assert v["interviews_per_person"] == "1.33" and v["prevalence_all"] == "25.00"
+    assert v["exposed_sc_2014"] == "90.0" and v["planted_sc_latino"] == "1.20"
+    restricted = variables.ncvs(interviews, "restricted", exposed, None, "any", 2015)
+    assert restricted["planted_sc_latino"] == "none" and restricted["exposed_sc_2014"] == "n/a"
+
+
+def test_model_variables_cover_every_cell():
+    estimates = pd.DataFrame([{"policy": p, "group": g, "odds_ratio": 1.1, "ci_low": 0.9, "ci_high": 1.3, "p_value": 0.2,
+                               "persons": 10, "interviews": 28, "counties": 5} for p in POLICIES for g in ("all", "latino")])
+    pattern = pd.DataFrame({"agrees": [True, False, True]})
+    comparison = pd.DataFrame({"covered": [True, True, False]})
+    v = variables.models(estimates, pattern, comparison, "synthetic", "county", False)
+    assert v["sc_latino_or"] == "1.10" and v["tfm_all_ci"] == "0.90–1.30" and v["jem_all_p"] == "0.200"
+    assert (v["pattern_agree"], v["pattern_cells"], v["planted_covered"], v["planted_cells"]) == (2, 3, 2, 3)
+    assert v["survey_weights"] == "no"
+    assert "planted_cells" not in variables.models(estimates, pattern, comparison, "restricted", "county", True)
+
+
+def test_robustness_variables():
+    conditional = pd.DataFrame([{"policy": p, "group": "all", "odds_ratio": 1.5, "ci_low": 1.0, "ci_high": 2.25,
+                                 "persons": 40, "persons_total": 1000, "persons_outcome_varies": 90} for p in POLICIES])
+    events = pd.DataFrame({"policy": ["sc"], "estimated": [False], "lead_p": [np.nan]})
+    stag = pd.DataFrame({"model": ["callaway_santanna", "cells_twfe"], "group": ["all", "all"],
+                         "estimate": [0.1234, -0.02], "ci_low": [0.01, -0.1], "ci_high": [0.2, 0.05], "counties": [1200, 1200]})
+    diffs = pd.DataFrame({"policy": ["sc", "sc"], "comparison": ["latino vs white", "latino = black = white"],
+                          "p_value": [0.5, 0.02]})
+    v = variables.robustness(conditional, events, stag, diffs, "synthetic", 6)
+    assert v["clogit_persons"] == 40 and v["clogit_sc_all_or"] == "1.50" and v["sc_lead_p"] == "not estimated"
+    assert v["sc_cs_att"] == "0.123" and v["sc_cs_ci"] == "0.010–0.200" and v["sc_cells_twfe"] == "-0.020"
+    assert v["sc_cs_counties"] == "1,200" and v["sc_groups_equal_p"] == "0.020"
