@@ -49,3 +49,11 @@ def test_reference_period_is_the_six_months_before_the_interview_month():
     start, end = schema.reference_period(pd.Series(["2010-07", "2012-03"]))
     assert [str(d.date()) for d in start] == ["2010-01-01", "2011-09-01"]
     assert [str(d.date()) for d in end] == ["2010-06-30", "2012-02-29"]
+
+
+def test_read_casts_a_file_not_written_by_write(tmp_path):
+    t = pa.Table.from_pandas(pd.DataFrame({"sex": ["male", "female"], "year": [2010, 2011]}), preserve_index=False)
+    pq.write_table(t.replace_schema_metadata({b"fedlocal_source": b"restricted"}), tmp_path / "c.parquet")
+    df, source = schema.read(tmp_path / "c.parquet")
+    assert source == "restricted" and str(df["year"].dtype) == "int16"  # int64 in the file
+    assert list(df.columns) == ["year", "sex"]  # the schema's order
