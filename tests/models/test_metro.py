@@ -1,5 +1,9 @@
 """Metro-area panel estimators recover effects planted in simulated MSA x year data."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,3 +65,43 @@ def test_percent_change_of_log_points():
     assert metro.percent_change(0.0) == 0.0
     assert metro.percent_change(np.log(1.5)) == pytest.approx(50.0)
     assert metro.percent_change(-0.1) == pytest.approx(-9.516, abs=1e-3)
+
+
+def test_normal_p_value():
+    assert metro.normal_p_value(1.959964, 1.0) == pytest.approx(0.05, rel=1e-5)
+    assert metro.normal_p_value(-2.0, 1.0) == metro.normal_p_value(2.0, 1.0)
+    assert metro.normal_p_value(0.0, 0.3) == 1.0
+    assert metro.normal_p_value(-10.0, 1.0) == pytest.approx(1.523971e-23, rel=1e-5)  # no cancellation in the tail
+
+
+def test_callaway_santanna_row():
+    result = {"overall": {"estimate": -0.2, "se": 0.1, "ci_low": -0.396, "ci_high": -0.004}, "years": (2004, 2014),
+              "n_units": 150, "n_treated": 40, "pretest": {"W": 3.0, "df": 4, "p_value": 0.56}}
+    row = metro.callaway_santanna_row(result)
+    assert row["n_obs"] == 150 * 11 and row["n_units"] == 150 and row["n_treated_units"] == 40
+    assert row["pretest_p"] == 0.56 and row["estimate"] == -0.2 and row["ci_high"] == -0.004
+    assert row["p_value"] == metro.normal_p_value(-0.2, 0.1)
+    assert row["mde"] == metro.minimum_detectable_effect(0.1)
+
+
+def test_twfe_equals_pyfixest_with_both_effects_absorbed():
+    import pyfixest as pf
+
+    d = simulated().assign(z=lambda f: np.random.default_rng(2).normal(size=len(f)))
+    est = metro.twfe(d, "y", ["x", "z"]).set_index("term")
+    ref = pf.feols("y ~ x + z | msa_id + year", data=d, vcov={"CRV1": "msa_id"}, fixef_tol=1e-12)
+    np.testing.assert_allclose(est.estimate.to_numpy(), ref.coef().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(est.se.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(est.p_value.to_numpy(), ref.pvalue().to_numpy(), rtol=1e-6)
+
+
+def test_twfe_does_not_depend_on_the_hash_seed(tmp_path):
+    """pyfixest orders two absorbed effects by a Python set; with one absorbed, the result is the same in every process."""
+    data = tmp_path / "panel.parquet"
+    simulated().assign(z=lambda f: np.random.default_rng(2).normal(size=len(f))).to_parquet(data)
+    code = ("import sys, pandas as pd; from fedlocal.models import metro; "
+            f"print(metro.twfe(pd.read_parquet({str(data)!r}), 'y', ['x', 'z'])[['estimate', 'se']].values.tolist())")
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("0", "1")]
+    outputs = [run.communicate()[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs) and outputs[0] == outputs[1] and outputs[0].startswith("[[")

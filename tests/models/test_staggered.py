@@ -67,7 +67,10 @@ def test_growing_effect_biases_twfe_not_callaway_santanna():
     assert r.loc["callaway_santanna", "estimate"] > 2 * r.loc["callaway_santanna", "se"]
 
 
-def test_twfe_ols_matches_pyfixest():
+def test_twfe_effects_match_pyfixest_with_both_effects_absorbed():
+    """Period dummies give the coefficients of the two-way absorbed model; standard errors follow the
+    documented small-sample factor (N-1)/(N-K), K = regressors + period dummies (+ unit effects but one when
+    units are not nested in the clusters), checked against pyfixest without its own K adjustment."""
     import pyfixest as pf
 
     frame, _ = lpm_panel(2.0, 0.0, n_counties=60, per_cell=12)
@@ -75,15 +78,19 @@ def test_twfe_ols_matches_pyfixest():
     d = pd.DataFrame({"y": frame["violent"] * 100.0, "sc": frame["sc"], "x": rng.normal(size=len(frame)),
                       "county": frame["county_fips"], "period": staggered.half_year(frame["interview_month"]),
                       "w": rng.random(len(frame)) + 0.5, "person": np.arange(len(frame)) // 3})
-    for weights in (None, "w"):
-        ref = pf.feols("y ~ sc + x | county + period", data=d, vcov={"CRV1": "county"}, weights=weights)
-        coef, se = staggered.twfe_ols(d["y"].to_numpy(), d[["sc", "x"]].to_numpy(), ["sc", "x"], d["county"].to_numpy(),
-                                      d["period"].to_numpy(), d["county"].to_numpy(),
-                                      None if weights is None else d["w"].to_numpy())
+    n, n_periods, n_counties = len(d), d["period"].nunique(), d["county"].nunique()
+    for cluster, weights, k in (("county", None, 2 + n_periods - 1), ("county", "w", 2 + n_periods - 1),
+                                ("person", None, 2 + n_periods - 1 + n_counties - 1)):
+        ref = pf.feols("y ~ sc + x | county + period", data=d, vcov={"CRV1": cluster}, weights=weights,
+                       ssc=pf.ssc(k_adj=False), fixef_rm="none", fixef_tol=1e-12)
+        coef, se = staggered.twfe_effects(d, "y", ["sc", "x"], "county", "period", cluster, weights)
         np.testing.assert_allclose(coef.to_numpy(), ref.coef().to_numpy(), rtol=1e-6)
-        np.testing.assert_allclose(se.to_numpy(), ref.se().to_numpy(), rtol=1e-3)
-    # person clusters: county effects are not nested, so they count in the small-sample factor
-    ref = pf.feols("y ~ sc + x | county + period", data=d, vcov={"CRV1": "person"})
-    _, se = staggered.twfe_ols(d["y"].to_numpy(), d[["sc", "x"]].to_numpy(), ["sc", "x"], d["county"].to_numpy(),
-                               d["period"].to_numpy(), d["person"].to_numpy())
-    np.testing.assert_allclose(se.to_numpy(), ref.se().to_numpy(), rtol=1e-3)
+        np.testing.assert_allclose(se.to_numpy(), ref.se().to_numpy() * np.sqrt((n - 1) / (n - k)), rtol=1e-6)
+
+
+def test_twfe_effects_report_a_collinear_regressor_as_missing():
+    frame, _ = lpm_panel(2.0, 0.0, n_counties=20, per_cell=6)
+    d = pd.DataFrame({"y": frame["violent"] * 100.0, "sc": frame["sc"], "none": 0.0, "county": frame["county_fips"],
+                      "period": staggered.half_year(frame["interview_month"])})
+    coef, se = staggered.twfe_effects(d, "y", ["sc", "none"], "county", "period", "county")
+    assert np.isfinite(coef["sc"]) and np.isnan(coef["none"]) and np.isnan(se["none"])

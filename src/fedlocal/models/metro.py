@@ -5,6 +5,9 @@ and Callaway-Sant'Anna group-time effects on a binary adoption year with not-yet
 never-treated) controls, aggregated by event time, with the Wald pre-test of parallel trends. TWFE
 on a staggered rollout compares late with early adopters and can be biased when effects change
 over time (Goodman-Bacon 2021); the group-time estimator uses only clean comparisons.
+
+`twfe_fit` is the project's one two-way fixed-effects regression (pyfixest); the interview-level and
+county-cell models of `staggered` use it too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,25 @@ class MetroModelError(FedlocalError):
     """The MSA panel cannot support the requested model."""
 
 
+def twfe_fit(data: pd.DataFrame, outcome: str, regressors: list[str], unit: str, period: str, cluster: str,
+             weights: str | None = None, k_fixef: str = "nonnested", drop_singletons: bool = True):
+    """pyfixest's feols of `outcome` on `regressors` with `unit` effects absorbed, `period` effects as dummies,
+    and CR1 errors clustered by `cluster`; `k_fixef` is pyfixest's count of fixed effects in the small-sample
+    factor (`pyfixest.ssc`).
+
+    One absorbed effect is swept out exactly by its group means. With two absorbed effects pyfixest demeans
+    by alternating projections, to a tolerance, in an order taken from a Python set: the last digits of
+    the results then changed with PYTHONHASHSEED. A panel has few periods, so their dummies cost little.
+    """
+    import pyfixest as pf
+
+    formula = f"{outcome} ~ {' + '.join(regressors)} + C({period}) | {unit}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pf.feols(formula, data=data, vcov={"CRV1": cluster}, weights=weights, ssc=pf.ssc(k_fixef=k_fixef),
+                        fixef_rm="singleton" if drop_singletons else "none")
+
+
 def twfe(panel: pd.DataFrame, outcome: str, exposures: list[str], unit: str = "msa_id", time: str = "year",
          alpha: float = 0.05) -> pd.DataFrame:
     """OLS of `outcome` on `exposures` with unit and time fixed effects, errors clustered by unit.
@@ -29,18 +51,13 @@ def twfe(panel: pd.DataFrame, outcome: str, exposures: list[str], unit: str = "m
     Rows with any missing value are dropped. Returns one row per exposure: term, estimate, se,
     ci_low, ci_high, p_value, n_obs, n_units, n_treated_units (units with any nonzero exposure).
     """
-    import pyfixest as pf
-
     d = panel[[unit, time, outcome, *exposures]].dropna()
     if d.empty or d[unit].nunique() < 2:
         raise MetroModelError(f"TWFE of {outcome}: no usable MSA x year rows.")
     for x in exposures:
         if d[x].nunique() < 2:
             raise MetroModelError(f"TWFE of {outcome}: exposure {x!r} does not vary in the sample.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = pf.feols(f"{outcome} ~ {' + '.join(exposures)} | {unit} + {time}", data=d, vcov={"CRV1": unit})
-    tidy = fit.tidy(alpha=alpha)
+    tidy = twfe_fit(d, outcome, exposures, unit, time, cluster=unit).tidy(alpha=alpha)
     out = pd.DataFrame({
         "term": list(exposures),
         "estimate": [float(tidy.loc[x, "Estimate"]) for x in exposures],
@@ -145,6 +162,24 @@ def _flatten(table: pd.DataFrame) -> pd.DataFrame:
 def _first_row(table: pd.DataFrame) -> dict:
     t = _flatten(table).iloc[0]
     return {"estimate": float(t["ATT"]), "se": float(t["std_error"]), "ci_low": float(t["lower"]), "ci_high": float(t["upper"])}
+
+
+def callaway_santanna_row(result: dict) -> dict:
+    """A `callaway_santanna` result as one row of an estimates table: the overall effect (estimate, se, ci_low,
+    ci_high) with its p-value, the balanced panel's MSA-years (n_obs) and MSAs (n_units), the treated MSAs,
+    the pre-trend test's p-value (pretest_p) and the minimum detectable effect (mde)."""
+    first, last = result["years"]
+    overall = result["overall"]
+    return {**overall, "p_value": normal_p_value(overall["estimate"], overall["se"]),
+            "n_obs": result["n_units"] * (last - first + 1), "n_units": result["n_units"],
+            "n_treated_units": result["n_treated"], "pretest_p": result["pretest"]["p_value"],
+            "mde": minimum_detectable_effect(overall["se"])}
+
+
+def normal_p_value(estimate: float, se: float) -> float:
+    """Two-sided p-value of an estimate against zero with a normal reference (the influence-function and
+    large-sample errors here are asymptotic)."""
+    return float(2 * stats.norm.sf(abs(estimate / se)))
 
 
 def minimum_detectable_effect(se: float, alpha: float = 0.05, power: float = 0.8) -> float:

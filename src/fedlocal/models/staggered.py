@@ -6,9 +6,8 @@ controls, and if effects grow or differ by cohort its estimate can be biased, ev
 (Goodman-Bacon 2021). Callaway and Sant'Anna (2021) compare each adoption cohort only with counties not
 yet treated, period by period, and average those clean comparisons. Both run here on the same county x
 half-year cells; the interview-level linear probability model with county and period effects is the
-familiar TWFE benchmark for all four policies at once. The two-way fixed-effects regressions are computed
-here (exact within transformation, checked against pyfixest's feols in the tests); Callaway-Sant'Anna comes
-from the `differences` package.
+familiar TWFE benchmark for all four policies at once. The two-way fixed-effects regressions are pyfixest's
+(`metro.twfe_fit`); Callaway-Sant'Anna comes from the `differences` package.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from fedlocal.models.eventtime import _month_index, start_months
-from fedlocal.models.inference import cluster_codes, cluster_sandwich
-from fedlocal.models.logit import independent_columns
+from fedlocal.models.metro import normal_p_value, twfe_fit
 from fedlocal.vocab import POLICIES
 
 Z = stats.norm.ppf(0.975)
@@ -34,55 +32,28 @@ def half_year(ym) -> np.ndarray:
     return m // 6 - 2005 * 2
 
 
-def _first_index(codes: np.ndarray) -> np.ndarray:
-    """Row index of each code's first occurrence."""
-    first = np.full(codes.max() + 1, len(codes))
-    np.minimum.at(first, codes, np.arange(len(codes)))
-    return first
+def twfe_effects(data: pd.DataFrame, outcome: str, regressors: list[str], unit: str, period: str, cluster: str,
+                weights: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Coefficients and CR1 standard errors (NaN for a regressor dropped as collinear) of a regression with
+    `unit` and `period` fixed effects.
 
-
-def twfe_ols(y: np.ndarray, X: np.ndarray, names: list[str], unit: np.ndarray, period: np.ndarray,
-             clusters: np.ndarray, weights: np.ndarray | None = None) -> tuple[pd.Series, pd.Series]:
-    """Linear regression with unit and period fixed effects; CR1 standard errors. Returns (coef, se).
-
-    Units are swept out exactly (within transformation by unit, one pass of bincount) and the few period
-    effects enter as dummies, so there is no iterative demeaning: the result is deterministic to the last
-    digit, which pyfixest's iterative demeaning is not across processes. The tests check it against
-    pyfixest's feols. As in fixest, unit effects nested in the clusters (county effects, county clusters)
-    do not count in the small-sample factor; otherwise (person clusters) they do.
+    The small-sample factor is G/(G-1) * (N-1)/(N-K) with K the regressors and period dummies, plus the unit
+    effects but one when units are not nested in the clusters (person clusters): the definition of this
+    module's own estimator before it moved to pyfixest, kept so results do not change. fixest counts one
+    parameter more in both cases; pyfixest's `ssc` gives the nested case (k_fixef='none') but not the
+    other, so that correction is applied here. Every row is kept (no singleton removal), as before.
     """
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    periods = np.unique(period)
-    Z = np.column_stack([np.asarray(X, dtype=float)] + [(period == p).astype(float) for p in periods[1:]])
-    ucode, n_units = cluster_codes(unit)
-    wsum = np.bincount(ucode, weights=w, minlength=n_units)
-
-    def within(v):
-        return v - (np.bincount(ucode, weights=w * v, minlength=n_units) / wsum)[ucode]
-
-    Zt = np.column_stack([within(Z[:, j]) for j in range(Z.shape[1])])
-    yt = within(np.asarray(y, dtype=float))
-    keep = independent_columns(Zt.T @ (Zt * w[:, None]))
-    Zt = Zt[:, keep]
-    bread = np.linalg.inv(Zt.T @ (Zt * w[:, None]))
-    beta = bread @ (Zt.T @ (w * yt))
-    u = yt - Zt @ beta
-    codes, g = cluster_codes(clusters)
-    sums = np.column_stack([np.bincount(codes, weights=Zt[:, j] * w * u, minlength=g) for j in range(Zt.shape[1])])
-    nested = bool(np.all(codes == codes[_first_index(ucode)[ucode]]))  # each unit inside one cluster
-    absorbed = 0 if nested else n_units - 1
-    n = len(y)
-    vc = cluster_sandwich(bread, sums, g, n) * (n - Zt.shape[1]) / (n - Zt.shape[1] - absorbed)
-    se = np.sqrt(np.diag(vc))
-    all_names = list(names) + [f"period={p}" for p in periods[1:]]
-    kept = [all_names[i] for i in keep]
-    coef = pd.Series(beta, index=kept).reindex(list(names))
-    return coef, pd.Series(se, index=kept).reindex(list(names))
+    fit = twfe_fit(data, outcome, regressors, unit, period, cluster, weights, k_fixef="none", drop_singletons=False)
+    coef, se = fit.coef().reindex(regressors), fit.se().reindex(regressors)
+    if (data.groupby(unit)[cluster].nunique() > 1).any():  # unit effects not nested in the clusters
+        n, k = len(data), len(fit.coef())
+        se = se * np.sqrt((n - k) / (n - k - (data[unit].nunique() - 1)))
+    return coef, se
 
 
 def _row(est, se, **labels) -> dict:
     return {**labels, "estimate": float(est), "se": float(se), "ci_low": float(est - Z * se),
-            "ci_high": float(est + Z * se), "p_value": float(2 * stats.norm.sf(abs(est / se)))}
+            "ci_high": float(est + Z * se), "p_value": normal_p_value(est, se)}
 
 
 def lpm_twfe(frame: pd.DataFrame, policies=POLICIES, group: str | None = None, cluster: str = "county",
@@ -94,8 +65,7 @@ def lpm_twfe(frame: pd.DataFrame, policies=POLICIES, group: str | None = None, c
                          "w": df["weight"].to_numpy(float)})
     for p in policies:
         data[p] = df[p].to_numpy(float)
-    coef, se = twfe_ols(data["y"].to_numpy(), data[list(policies)].to_numpy(), list(policies), data["county"].to_numpy(),
-                        data["period"].to_numpy(), data[cluster].to_numpy(), data["w"].to_numpy() if survey_weights else None)
+    coef, se = twfe_effects(data, "y", list(policies), "county", "period", cluster, "w" if survey_weights else None)
     rows = []
     for p in policies:
         if np.isfinite(coef[p]):
@@ -143,8 +113,7 @@ def staggered_comparison(frame: pd.DataFrame, panel: pd.DataFrame, policy: str =
         nan = dict(estimate=float("nan"), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"), p_value=float("nan"))
         rows = [{**labels, "model": m, **nan} for m in ("cells_twfe", "callaway_santanna")]
         return pd.DataFrame(rows), pd.DataFrame(columns=["event_time", "estimate", "se", "ci_low", "ci_high", "group", "policy"])
-    coef, se = twfe_ols(cells["rate"].to_numpy(), cells[["treated"]].to_numpy(), ["treated"], cells["county"].to_numpy(),
-                        cells["period"].to_numpy(), cells["county"].to_numpy(), cells["n"].to_numpy(float))
+    coef, se = twfe_effects(cells, "rate", ["treated"], "county", "period", "county", "n")
     rows = [_row(coef["treated"], se["treated"], model="cells_twfe", **labels)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no never-treated": last cohort becomes the comparison, as intended
