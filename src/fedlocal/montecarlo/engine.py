@@ -59,6 +59,7 @@ import os
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
@@ -85,6 +86,10 @@ Replicate = Callable[["World", np.random.SeedSequence], pd.DataFrame]
 
 class ConfigMismatchError(RuntimeError):
     """A run folder holds replications made under a different configuration."""
+
+
+class ReplicationError(RuntimeError):
+    """Some replications raised; the others finished and are saved (a rerun runs only the failed ones)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class _Done:
     frame: pd.DataFrame
     seconds: float
     worker: dict
+    error: str | None = None  # the traceback, when replicate raised
 
 
 # --------------------------------------------------------------------------- seeds and hashes
@@ -168,20 +174,39 @@ def _thread_env(blas_threads: int | None) -> dict[str, str]:
     return {} if blas_threads is None else {v: str(blas_threads) for v in THREAD_ENV}
 
 
+_CONTROLLER: list = [None, -1]  # (threadpoolctl controller, len(sys.modules) when it scanned)
+
+
+def _controller():
+    """This process's threadpoolctl controller, rescanned when new modules (maybe a new BLAS) were imported.
+
+    A scan of the loaded libraries costs ~5 ms; a cached controller limits threads in ~0.05 ms.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER[0] is None or _CONTROLLER[1] != len(sys.modules):
+        _CONTROLLER[0] = ThreadpoolController()
+        _CONTROLLER[1] = len(sys.modules)
+    return _CONTROLLER[0]
+
+
 def _execute(replicate: Replicate, world: World, index: int, seed: np.random.SeedSequence,
              blas_threads: int | None) -> _Done:
     """Run one replication where the engine put it; return its frame, time and the worker's threads."""
-    from threadpoolctl import threadpool_info, threadpool_limits
-
     started = time.perf_counter()
-    limits = nullcontext() if blas_threads is None else threadpool_limits(limits=blas_threads)
-    with limits:
-        pools = sorted({f"{p['internal_api']}:{p['num_threads']}" for p in threadpool_info()})
-        frame = replicate(world, seed)
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"replicate({world.name!r}, {index}) returned {type(frame).__name__}, not a DataFrame")
-    worker = {"pid": os.getpid(), "threadpools": pools,
+    controller = _controller()
+    limits = nullcontext() if blas_threads is None else controller.limit(limits=blas_threads)
+    worker = {"pid": os.getpid(), "threadpools": [],
               "env": {v: os.environ.get(v) for v in THREAD_ENV if os.environ.get(v) is not None}}
+    try:
+        with limits:
+            worker["threadpools"] = sorted({f"{p['internal_api']}:{p['num_threads']}" for p in controller.info()})
+            frame = replicate(world, seed)
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"replicate returned {type(frame).__name__}, not a pandas DataFrame")
+    except Exception:  # noqa: BLE001 - reported by the driver after the other replications finish
+        return _Done(world.name, index, pd.DataFrame(), time.perf_counter() - started, worker,
+                     error=traceback.format_exc())
     return _Done(world.name, index, frame.reset_index(drop=True), time.perf_counter() - started, worker)
 
 
@@ -325,20 +350,32 @@ def _existing(run_dir: Path, world: World, digest: str) -> set[int]:
     return done
 
 
-def _save(run_dir: Path, done: _Done, digest: str, seed: np.random.SeedSequence) -> None:
+def _table(done: _Done, digest: str, seed: np.random.SeedSequence) -> pa.Table:
+    """The replication as an Arrow table with world and replication columns and the file metadata."""
     frame = done.frame
     clash = {"world", "replication"} & set(frame.columns)
     if clash:
         raise ValueError(f"replicate returned reserved column(s) {sorted(clash)}; the engine adds them")
-    frame = frame.copy()
-    frame.insert(0, "replication", np.int64(done.index))
-    frame.insert(0, "world", done.world)
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    n = table.num_rows
+    table = table.add_column(0, "replication", pa.array(np.full(n, done.index, dtype=np.int64)))
+    table = table.add_column(0, "world", pa.array([done.world] * n, type=pa.string()))
     meta = {"config_hash": digest, "world": done.world, "replication": done.index,
             "spawn_key": list(seed.spawn_key), "base_seed": int(seed.entropy), "seconds": round(done.seconds, 4),
             "worker": done.worker, "format": FORMAT}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
-    _write_atomic(table, _rep_path(run_dir, done.world, done.index))
+    pandas_meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}
+    return table.replace_schema_metadata({**pandas_meta, META_KEY: json.dumps(meta).encode()})
+
+
+def _to_pandas(tables: list[pa.Table]) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame(columns=["world", "replication"])
+    tables = [t.replace_schema_metadata(None) for t in tables]
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+
+def _read(paths: list[Path]) -> list[pa.Table]:
+    return [pq.read_table(p) for p in paths]
 
 
 def load_results(run_dir: str | Path, worlds: Iterable[World | str] | None = None,
@@ -348,15 +385,11 @@ def load_results(run_dir: str | Path, worlds: Iterable[World | str] | None = Non
     names = ([w.name if isinstance(w, World) else w for w in worlds] if worlds is not None
              else sorted(p.name for p in run_dir.iterdir() if p.is_dir()))
     wanted = None if replications is None else set(replications)
-    frames = []
+    paths = []
     for name in names:
-        paths = sorted((run_dir / name).glob("rep-*.parquet"))
-        if wanted is not None:
-            paths = [p for p in paths if int(p.stem.split("-")[1]) in wanted]
-        frames.extend(pq.read_table(p).to_pandas() for p in paths)
-    if not frames:
-        return pd.DataFrame(columns=["world", "replication"])
-    return pd.concat(frames, ignore_index=True)
+        found = sorted((run_dir / name).glob("rep-*.parquet"))
+        paths.extend(p for p in found if wanted is None or int(p.stem.split("-")[1]) in wanted)
+    return _to_pandas(_read(paths))
 
 
 # --------------------------------------------------------------------------- progress
@@ -431,16 +464,23 @@ def run(replicate: Replicate, worlds: Iterable[World], replications: int | Itera
         + (f"; {resumed} already done" if resumed else ""))
 
     started = time.perf_counter()
-    seconds, worker_info, finished = [], {}, 0
+    seconds, worker_info, finished, tables, failures = [], {}, 0, {}, []
     every = max(1, int(progress_every))
     try:
         if tasks:
             for done in _ENGINES[engine](tasks, workers, scheduler, blas_threads):
-                _save(run_dir, done, digests[done.world], seeds[done.world, done.index])
+                if done.error is not None:
+                    failures.append(done)
+                    say(f"montecarlo: replication {done.index} of world {done.world!r} failed: "
+                        f"{done.error.strip().splitlines()[-1]}")
+                    continue
+                table = _table(done, digests[done.world], seeds[done.world, done.index])
+                _write_atomic(table, _rep_path(run_dir, done.world, done.index))
+                tables[done.world, done.index] = table
                 finished += 1
                 seconds.append(done.seconds)
                 worker_info.setdefault(done.worker["pid"], done.worker)
-                if finished % every == 0 or finished == len(tasks):
+                if finished % every == 0 or finished + len(failures) == len(tasks):
                     elapsed = time.perf_counter() - started
                     rate = finished / elapsed if elapsed > 0 else float("inf")
                     eta = (len(tasks) - finished) / rate if rate > 0 else float("inf")
@@ -452,6 +492,13 @@ def run(replicate: Replicate, worlds: Iterable[World], replications: int | Itera
             f"{finished + resumed}/{total} are saved in {run_dir}: rerun to resume")
         raise
     elapsed = time.perf_counter() - started
+    if failures:
+        first = failures[0]
+        listed = ", ".join(f"{d.world}/{d.index}" for d in failures[:10]) + (" ..." if len(failures) > 10 else "")
+        raise ReplicationError(
+            f"{len(failures)} of {len(tasks)} replications raised ({listed}); the other {finished} are saved in "
+            f"{run_dir}, and a rerun runs only the failed ones. An estimator that fails to fit should return a row "
+            f"with a missing estimate instead. First failure, {first.world}/{first.index}:\n{first.error}")
 
     metadata = {
         "engine": engine, "workers": workers,
@@ -468,8 +515,10 @@ def run(replicate: Replicate, worlds: Iterable[World], replications: int | Itera
     }
     metadata["worker_env"] = [json.loads(e) for e in metadata["worker_env"]]
     _write_atomic((json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode(), run_dir / "run.json")
-    results = load_results(run_dir, worlds, indexes)
-    order = {n: k for k, n in enumerate(names)}
-    results = (results.assign(_w=results["world"].map(order)).sort_values(["_w", "replication"], kind="stable")
-               .drop(columns="_w").reset_index(drop=True))
+    # this run's replications from memory, resumed ones from their files; worlds in order, indexes ascending
+    resumed_tables = dict(zip([(w.name, i) for w in worlds for i in indexes if (w.name, i) not in tables],
+                              _read([_rep_path(run_dir, w.name, i) for w in worlds for i in indexes
+                                     if (w.name, i) not in tables])))
+    results = _to_pandas([tables[key] if key in tables else resumed_tables[key]
+                          for key in ((w.name, i) for w in worlds for i in indexes)])
     return MonteCarloRun(results=results, metadata=metadata)

@@ -48,3 +48,10 @@ def logit(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
     cov = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
     return pd.DataFrame({"policy": ["x1"], "group": ["all"], "estimator": ["newton"],
                          "estimate": [b[1]], "se": [np.sqrt(cov[1, 1])]})
+
+
+def fails_at(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
+    """``normal_means``, except that the replications listed in ``world.params["fail_at"]`` raise."""
+    if seed.spawn_key[-1] in world.params.get("fail_at", ()):
+        raise RuntimeError(f"replication {seed.spawn_key[-1]} of {world.name} failed on purpose")
+    return normal_means(world, seed)
