@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,8 +98,9 @@ def test_progress_lines_and_metadata(tmp_path):
     lines = []
     out = engine.run(toy.normal_means, WORLDS, 5, tmp_path, progress_every=4, log=lines.append)
     assert lines[0].startswith("montecarlo: 10 replications (2 worlds x 5) on serial")
-    assert [line.split()[1] for line in lines[1:]] == ["4/10", "8/10", "10/10"]
-    assert all("ETA" in line and "/min" in line for line in lines[1:])
+    assert [line.split()[1] for line in lines[1:-1]] == ["4/10", "8/10", "10/10"]
+    assert all("ETA" in line and "/min" in line for line in lines[1:-1])
+    assert lines[-1].startswith("montecarlo: finished 10 replications") and "openblas:1" in lines[-1]
     saved = json.loads((tmp_path / "run.json").read_text())
     assert saved["blas_threads"] == 1 and saved["thread_env"]["OPENBLAS_NUM_THREADS"] == "1"
     assert out.metadata["config_hashes"] == saved["config_hashes"]

@@ -283,7 +283,7 @@ def _dask(tasks: list[tuple], workers: int, scheduler: Any, blas_threads: int | 
     futures = []
     try:
         for task in tasks:
-            replicate, world, index = task[:3]
+            world, index = task[1], task[2]
             futures.append(client.submit(_execute, *task, pure=False,
                                          key=f"fedlocal-mc-{world.name}-{index}-{uuid.uuid4().hex[:8]}"))
         for future in as_completed(futures):
@@ -325,7 +325,7 @@ def _file_meta(path: Path) -> dict:
     try:
         meta = pq.read_schema(path).metadata or {}
         return json.loads(meta[META_KEY])
-    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same message
+    except Exception as err:  # any unreadable file gets the same message
         raise ConfigMismatchError(f"{path} is not a replication file of this engine ({err}); move it out of "
                                   f"{path.parent} or use another run folder") from err
 
@@ -397,7 +397,7 @@ def load_results(run_dir: str | Path, worlds: Iterable[World | str] | None = Non
 def _clock(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "?"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
@@ -514,6 +514,8 @@ def run(replicate: Replicate, worlds: Iterable[World], replications: int | Itera
         "run_dir": str(run_dir),
     }
     metadata["worker_env"] = [json.loads(e) for e in metadata["worker_env"]]
+    say(f"montecarlo: finished {total} replications in {run_dir} ({finished} run in {_clock(elapsed)}, "
+        f"{resumed} resumed); worker BLAS {', '.join(metadata['worker_threadpools']) or 'not observed'}")
     _write_atomic((json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode(), run_dir / "run.json")
     # this run's replications from memory, resumed ones from their files; worlds in order, indexes ascending
     resumed_tables = dict(zip([(w.name, i) for w in worlds for i in indexes if (w.name, i) not in tables],
