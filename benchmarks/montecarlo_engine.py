@@ -1,10 +1,10 @@
 """Benchmark: the Monte Carlo engine's speed-up from 1 to 2 workers, for joblib and Dask, in one run.
 
-Usage: python benchmarks/montecarlo_engine.py [--replications 8] [--rows 600000] [--rounds 2]
+Usage: python benchmarks/montecarlo_engine.py [--replications 8] [--rows 200000] [--columns 50] [--rounds 2]
 
-Each replication is fedlocal.montecarlo.toy.logit: a numpy Newton logit on --rows x 10 simulated
-rows (about 1 s with one BLAS thread on the project's 2-core machine), CPU-bound like the real
-replications. Every configuration (serial; joblib with 1 and 2 workers; Dask LocalCluster with 1
+Each replication is fedlocal.montecarlo.toy.logit: a numpy Newton logit on --rows x --columns
+simulated data (about 1 s with one BLAS thread on the project's 2-core machine; 51 columns like the
+paper's between-within design), CPU-bound like the real replications. Every configuration (serial; joblib with 1 and 2 workers; Dask LocalCluster with 1
 and 2 worker processes) runs the same replications into a fresh run folder; the configurations
 alternate over --rounds rounds and the medians are printed. "start" is the time to start the workers
 (loky's pool, the Dask LocalCluster) and run 2 trivial replications on them; "run" is the timed
@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +44,29 @@ def timed_run(replicate, world, replications, kind, workers, root: Path, schedul
     return time.perf_counter() - started, out
 
 
+BARE = """
+import sys, time
+from threadpoolctl import threadpool_limits
+from fedlocal.montecarlo import engine, toy
+rows, k, first, last = map(int, sys.argv[1:5])
+world = engine.World("logit", {"rows": rows, "k": k})
+with threadpool_limits(1):
+    for i in range(first, last):
+        toy.logit(world, engine.seed_for(20230417, "logit", i))
+"""
+
+
+def bare(replications: int, rows: int, k: int, processes: int) -> float:
+    """The ceiling without any engine: `processes` plain Pythons splitting the replications (imports included)."""
+    cut = [round(k * replications / processes) for k in range(processes + 1)]
+    started = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", BARE, str(rows), str(k), str(cut[j]), str(cut[j + 1])])
+             for j in range(processes)]
+    if any(p.wait() for p in procs):
+        raise RuntimeError("a bare process failed")
+    return time.perf_counter() - started
+
+
 def start_workers(kind, workers, root: Path, trivial):
     """Start (and warm) the engine's workers; return (seconds, scheduler for run, things to close)."""
     started = time.perf_counter()
@@ -56,7 +81,8 @@ def start_workers(kind, workers, root: Path, trivial):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=8)
-    parser.add_argument("--rows", type=int, default=600_000)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--columns", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     try:
@@ -66,11 +92,12 @@ def main() -> None:
         print("dask[distributed] is not installed: Dask rows skipped (pip install 'fedlocal[dask]')")
         configs = [c for c in CONFIGS if c[0] != "dask"]
 
-    world = engine.World("logit", {"rows": args.rows})
+    world = engine.World("logit", {"rows": args.rows, "k": args.columns})
     trivial = engine.World("trivial", {"n": 5}, {("sc", "all"): 0.0})
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; BLAS in this process: "
           + ", ".join(f"{p['internal_api']} {p.get('architecture', '')} x{p['num_threads']}" for p in threadpool_info()))
-    print(f"{args.replications} replications of a Newton logit on {args.rows:,} x 10 rows, {args.rounds} round(s)\n")
+    print(f"{args.replications} replications of a Newton logit on {args.rows:,} x {args.columns} rows, {args.rounds} round(s)\n")
+    bare_walls = {1: [], 2: []}
     walls = {c: [] for c in configs}
     starts = {c: [] for c in configs}
     per_rep = {c: [] for c in configs}
@@ -79,6 +106,10 @@ def main() -> None:
         root = Path(tmp)
         for round_ in range(args.rounds):
             order = configs if round_ % 2 == 0 else configs[::-1]
+            for processes in (1, 2) if round_ % 2 == 0 else (2, 1):
+                bare_walls[processes].append(bare(args.replications, args.rows, args.columns, processes))
+                print(f"  round {round_ + 1}: bare   x{processes}  run {bare_walls[processes][-1]:6.1f} s "
+                      "(plain processes, imports included)", flush=True)
             for kind, workers in order:
                 start, scheduler, owned = start_workers(kind, workers, root, trivial)
                 try:
@@ -107,6 +138,9 @@ def main() -> None:
             line += (f"   {med[kind, 1] / med[kind, 2]:.2f}x "
                      f"({(med[kind, 1] + st[kind, 1]) / (med[kind, 2] + st[kind, 2]):.2f}x)")
         print(line)
+    b1, b2 = statistics.median(bare_walls[1]), statistics.median(bare_walls[2])
+    print(f"bare     1 and 2 plain processes: {b1:.1f} s and {b2:.1f} s: {b1 / b2:.2f}x, the machine's ceiling now")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine lowers every ratio)")
     print("\nidentical results across every engine and worker count: yes")
 
 
