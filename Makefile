@@ -18,7 +18,22 @@ endif
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all env test data check run notebooks manuscript list clean benchmark
+.PHONY: all env test data check run notebooks manuscript list clean benchmark wheelhouse
+
+# Offline install (issue 17): `make wheelhouse` downloads every wheel of requirements.lock and
+# requirements-bootstrap.lock (uv, setuptools) into $(WHEELHOUSE); carried to a machine without
+# network, `make env OFFLINE=1` installs from that folder only, every hash checked.
+# WHEELHOUSE_ARGS passes pip options, e.g. --platform/--python-version for another target machine.
+WHEELHOUSE ?= wheelhouse
+ifdef OFFLINE
+UV_BOOTSTRAP := --no-index --find-links $(WHEELHOUSE) --require-hashes -r requirements-bootstrap.lock
+UV_SOURCE := --offline --no-index --find-links $(WHEELHOUSE)
+OFFLINE_CHECK := test -f $(WHEELHOUSE)/.complete || { echo "error: no wheelhouse at $(WHEELHOUSE); run 'make wheelhouse' where there is network and copy the folder here (or set WHEELHOUSE=DIR)"; exit 1; }
+else
+UV_BOOTSTRAP := uv
+UV_SOURCE :=
+OFFLINE_CHECK :=
+endif
 
 all: run manuscript
 
@@ -26,10 +41,11 @@ env: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	@$(OFFLINE_CHECK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV_BOOTSTRAP)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(UV_SOURCE) requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps $(UV_SOURCE) -e .
 	@touch $@
 
 data: env
@@ -49,6 +65,15 @@ manuscript: env
 
 test: env
 	$(BIN)/python -m pytest
+
+wheelhouse: $(WHEELHOUSE)/.complete
+
+$(WHEELHOUSE)/.complete: requirements.lock requirements-bootstrap.lock
+	@mkdir -p $(WHEELHOUSE)
+	$(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes \
+	    -r requirements.lock -r requirements-bootstrap.lock --dest $(WHEELHOUSE) $(WHEELHOUSE_ARGS)
+	@touch $@
+	@echo "$(WHEELHOUSE): $$(ls $(WHEELHOUSE)/*.whl | wc -l) wheels, $$(du -sh $(WHEELHOUSE) | cut -f1); install with: make env OFFLINE=1"
 
 # Speed budgets (issues 5 and 6), measured, never asserted in tests. Needs the canonical stages' data.
 benchmark: run
