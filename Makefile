@@ -18,7 +18,7 @@ endif
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all env test data check run notebooks manuscript list clean benchmark wheelhouse
+.PHONY: lock all env test data check run notebooks manuscript list clean benchmark wheelhouse
 
 # Offline install (issue 17): `make wheelhouse` downloads every wheel of requirements.lock and
 # requirements-bootstrap.lock (uv, setuptools) into $(WHEELHOUSE); carried to a machine without
@@ -82,3 +82,8 @@ benchmark: run
 
 clean:
 	rm -rf results/runs results/.staging data/raw .pytest_cache _manuscript
+
+# Regenerate the hash-pinned lock after a change to pyproject.toml's dependencies (needs the package index).
+lock: env
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dask --generate-hashes --no-header --python-version 3.11 \
+	    --quiet -o requirements.lock
