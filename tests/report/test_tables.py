@@ -24,8 +24,10 @@ def test_calibration_cells_and_source_in_header():
     assert list(shown.columns) == ["check (synthetic)", "target", "value", "gap", "met"]
     assert shown["target"].tolist() == ["354,000", "0.560%", "16.000%"]
     assert shown["gap"].tolist() == ["-1.1%", "1.8%", "0.50 pts"]
-    restricted = tables.calibration(checks[["check", "target", "value", "gap"]].iloc[[1]], "restricted")
-    assert list(restricted.columns) == ["check (restricted)", "target", "value", "gap"]
+    restricted = checks[["check", "target", "value", "gap"]].iloc[[1]].assign(value=float("nan"), gap=float("nan"))
+    shown = tables.calibration(restricted, "restricted")
+    assert list(shown.columns) == ["check (restricted)", "target", "value", "gap"]
+    assert shown[["target", "value", "gap"]].values.tolist() == [["0.560%", DASH, DASH]]  # a year without interviews
 
 
 def test_sample_by_year_counts_mix_and_exposure():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fedlocal.models.adoption import BALANCE_COVARIATES, BASELINE_YEAR
-from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_pct, fmt_pp_ci
+from fedlocal.report.formatting import DASH, fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_pct, fmt_pp_ci
 from fedlocal.vocab import GROUP_LABELS, GROUPS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
 JOINT_TEST = "latino = black = white"  # the comparison label of the joint test in models.estimate.group_differences
@@ -29,9 +29,17 @@ def _aligned(frame: pd.DataFrame, align: list[str]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- the NCVS sample (03)
 def _calibration_cell(check: str, value: float) -> str:
+    if not np.isfinite(value):
+        return DASH  # restricted data: a target year without interviews
     if "prevalence" in check or "share" in check:
         return fmt_pct(value, 3) + "%"
     return fmt_num(value, 2 if value < 100 else 0)
+
+
+def _gap_cell(gap: float, kind: str) -> str:
+    if not np.isfinite(gap):
+        return DASH
+    return (fmt_num(100 * gap, 2) + " pts") if kind == "absolute" else (fmt_pct(gap, 1) + "%")
 
 
 def calibration(checks: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -40,7 +48,7 @@ def calibration(checks: pd.DataFrame, source: str) -> pd.DataFrame:
     display = checks.assign(
         target=[_calibration_cell(c, v) for c, v in zip(checks["check"], checks["target"])],
         value=[_calibration_cell(c, v) for c, v in zip(checks["check"], checks["value"])],
-        gap=[(fmt_num(100 * g, 2) + " pts") if k == "absolute" else (fmt_pct(g, 1) + "%") for g, k in zip(checks["gap"], kinds)],
+        gap=[_gap_cell(g, k) for g, k in zip(checks["gap"], kinds)],
     )
     if "met" in display:
         display["met"] = np.where(checks["met"], "yes", "no")
