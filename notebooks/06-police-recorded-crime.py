@@ -28,19 +28,30 @@ input_dir = ""
 output_dir = ""
 msa_match_threshold = 0.9
 msa_adoption_share = 0.5
+msa_twfe_first_year = 2003
+msa_twfe_last_year = 2014
+msa_sc_staggered_first_year = 2004
+msa_sc_staggered_last_year = 2014
+msa_antidetainer_first_year = 2003
+msa_antidetainer_last_year = 2017
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from fedlocal.data import ucr
+from fedlocal.data.ucr import identity
+from fedlocal.data.ucr.panel import analysis_panel
+from fedlocal.data.ucr.tables import read_all_years
+from fedlocal.exposure import metro as metro_exposure
 from fedlocal.models import metro
 from fedlocal.paths import layout
-from fedlocal.report import fmt_int, fmt_num, fmt_pct, save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
+from fedlocal.vocab import POLICIES
 
 src, out = layout(input_dir), layout(output_dir)
 setup_matplotlib()
+twfe_years = (msa_twfe_first_year, msa_twfe_last_year)
+sc_staggered_years = (msa_sc_staggered_first_year, msa_sc_staggered_last_year)
+antidetainer_years = (msa_antidetainer_first_year, msa_antidetainer_last_year)
 
 # %% [markdown]
 # ## 1. Parse every year's table
@@ -59,11 +70,11 @@ setup_matplotlib()
 # robbery + aggravated assault), which is defined the same way in every year.
 
 # %%
-msa = ucr.read_all_years()
-unmatched = sorted({n for names in msa.unmatched for n in names})
+msa = read_all_years()
+unmatched = sorted({name for names in msa.unmatched for name in names})
 print(f"MSA blocks parsed, 2000-2017: {len(msa):,}; county names not matched to a FIPS code: {len(unmatched)}")
-la = msa[(msa.year == 2010) & msa.msa_name.str.startswith("Los Angeles-Long Beach-Santa Ana")].iloc[0]
-print(f"check: {la.msa_name} 2010 population {la.population:,.0f}, violent crime {la.violent:,.0f}")
+los_angeles = msa[(msa.year == 2010) & msa.msa_name.str.startswith("Los Angeles-Long Beach-Santa Ana")].iloc[0]
+print(f"check: {los_angeles.msa_name} 2010 population {los_angeles.population:,.0f}, violent crime {los_angeles.violent:,.0f}")
 
 # %% [markdown]
 # ## 2. One identity per metro area over time
@@ -78,14 +89,10 @@ print(f"check: {la.msa_name} 2010 population {la.population:,.0f}, violent crime
 # successors are **dropped** (few pre-2003 MSAs survive: they are pre-period years only).
 
 # %%
-linked = ucr.link_msas(msa, threshold=msa_match_threshold)
-identities = ucr.anchor_compositions(msa, threshold=msa_match_threshold)
-coverage = ucr.coverage_by_year(linked)
-save_table(coverage, out, "msa-coverage-by-year", display=coverage.assign(
-    pop_share_analysis=[fmt_pct(v) for v in coverage.pop_share_analysis]).rename(columns={
-        "year": "Year", "msas_in_table": "MSAs in FBI table", "with_estimated_total": "with violent-crime total",
-        "with_counties": "with counties (50 states + DC)", "linked": "linked to an identity",
-        "analysis": "in analysis", "pop_share_analysis": "% of US population"}))
+linked = identity.link_msas(msa, threshold=msa_match_threshold)
+identities = identity.anchor_compositions(msa, threshold=msa_match_threshold)
+coverage = identity.coverage_by_year(linked)
+save_table(coverage, out, "msa-coverage-by-year", display=tables.msa_coverage(coverage))
 print(coverage.to_string(index=False))
 
 # %% [markdown]
@@ -110,44 +117,41 @@ policy_panel = pd.read_parquet(src.data / "policy-panel.parquet")
 covariates_file = src.data / "county-covariates.parquet"
 county_pop = pd.read_parquet(covariates_file, columns=["fips", "year", "population"]) if covariates_file.exists() else None
 print("county population weights:", "county covariates by year" if county_pop is not None else "2010 census counts")
-exposure = ucr.msa_exposure(identities, ucr.county_year_exposure(policy_panel), county_pop)
-adoption = pd.concat([ucr.adoption_years(exposure, k, msa_adoption_share) for k in ("sc", "antidetainer")], axis=1)
-panel = (ucr.analysis_panel(linked).merge(exposure, on=["msa_id", "year"], how="left")
-         .merge(adoption, left_on="msa_id", right_index=True, how="left"))
+exposure = metro_exposure.msa_exposure(identities, metro_exposure.county_year_exposure(policy_panel), county_pop)
+panel = metro_exposure.link_exposure(analysis_panel(linked), exposure, msa_adoption_share)
 print(f"analysis panel: {len(panel):,} MSA-years, {panel.msa_id.nunique()} metro areas")
-print(panel.groupby("year")[["sc", "jem", "tfm", "antidetainer"]].mean().round(3).T.to_string())
+print(panel.groupby("year")[list(POLICIES)].mean().round(3).T.to_string())
 
 # %%
 columns = ["msa_id", "year", "msa_name", "states", "population", "reporting_share", "total_source", "violent", "murder",
            "rape", "robbery", "agg_assault", "violent_legacy_free", "violent_rate", "violent_legacy_free_rate",
            "log_violent_rate", "log_violent_legacy_free_rate", "sc", "jem", "tfm", "antidetainer",
            "sc_adoption_year", "antidetainer_adoption_year", "match_share", "partial_counties"]
-msa_crime = panel[columns].assign(counties=[";".join(c) for c in panel.anchor_counties])
-out.data.mkdir(parents=True, exist_ok=True)
-msa_crime.to_csv(out.data / "msa-crime.csv", index=False, float_format="%.10g", lineterminator="\n")
+save_data(panel[columns].assign(counties=[";".join(counties) for counties in panel.anchor_counties]), out, "msa-crime")
 
 # %% [markdown]
 # ## 4. Two-way fixed effects
 #
 # Violent crime per 100,000 residents, and its log, on the four exposures with MSA and year fixed
-# effects, standard errors clustered by MSA. Window 2003–2014 (the years with SC coded and the
-# 2003 delineations). Exposure runs from 0 to 1, so a coefficient is the change from no coverage to
-# full coverage for a year; on the log scale, about a proportional change.
+# effects, standard errors clustered by MSA. Window `msa_twfe_first_year`–`msa_twfe_last_year`
+# (2003–2014 by default: the years with SC coded and the 2003 delineations); anti-detainer policies
+# alone also over `msa_antidetainer_first_year`–`msa_antidetainer_last_year` (2003–2017). Exposure
+# runs from 0 to 1, so a coefficient is the change from no coverage to full coverage for a year; on
+# the log scale, about a proportional change.
 
 # %%
-SC_YEARS, AD_YEARS = (2003, 2014), (2003, 2017)
 OUTCOMES = {"violent_rate": "violent crime per 100,000", "log_violent_rate": "log violent crime rate",
             "log_violent_legacy_free_rate": "log violent crime rate without rape"}
-window = panel[panel.year.between(*SC_YEARS)]
-policies = [k for k in ("sc", "jem", "tfm", "antidetainer") if window[k].nunique() > 1]
-rows = []
-for y, label in OUTCOMES.items():
-    est = metro.twfe(window, y, policies)
-    rows.append(est.assign(design=f"TWFE, MSA and year FE, {SC_YEARS[0]}-{SC_YEARS[1]}", outcome=label))
-ad_window = panel[panel.year.between(*AD_YEARS)]
-for y in ("log_violent_rate", "log_violent_legacy_free_rate"):
-    est = metro.twfe(ad_window, y, ["antidetainer"])
-    rows.append(est.assign(design=f"TWFE, MSA and year FE, {AD_YEARS[0]}-{AD_YEARS[1]}", outcome=OUTCOMES[y]))
+twfe_window = panel[panel.year.between(*twfe_years)]
+policies = [policy for policy in POLICIES if twfe_window[policy].nunique() > 1]
+twfe_by_outcome = {outcome: metro.twfe(twfe_window, outcome, policies) for outcome in OUTCOMES}
+rows = [estimates.assign(design=f"TWFE, MSA and year FE, {twfe_years[0]}-{twfe_years[1]}", outcome=OUTCOMES[outcome])
+        for outcome, estimates in twfe_by_outcome.items()]
+antidetainer_window = panel[panel.year.between(*antidetainer_years)]
+for outcome in ("log_violent_rate", "log_violent_legacy_free_rate"):
+    estimates = metro.twfe(antidetainer_window, outcome, ["antidetainer"])
+    rows.append(estimates.assign(design=f"TWFE, MSA and year FE, {antidetainer_years[0]}-{antidetainer_years[1]}",
+                                 outcome=OUTCOMES[outcome]))
 twfe = pd.concat(rows, ignore_index=True)
 print(twfe[["design", "outcome", "term", "estimate", "ci_low", "ci_high", "n_obs", "n_units"]].to_string(index=False))
 
@@ -164,44 +168,36 @@ print(twfe[["design", "outcome", "term", "estimate", "ci_low", "ci_high", "n_obs
 #
 # For anti-detainer policies most metro areas never adopted by 2017, so they are the controls
 # (never treated). The treated MSAs are few, so the table also gives the minimum detectable effect:
-# the smallest true effect a 5% test would find with 80% power, given the standard error.
+# the smallest true effect a 5% test would find with 80% power, given the standard error. Windows:
+# `msa_sc_staggered_first_year`–`msa_sc_staggered_last_year` for SC (2004–2014 by default), the
+# anti-detainer window above for anti-detainer policies.
 
 # %%
-SC_CS_YEARS = (2004, 2014)
-cs = {}
-for policy, years, control in (("sc", SC_CS_YEARS, "not_yet_treated"), ("antidetainer", AD_YEARS, "never_treated")):
+callaway_santanna_results = {}
+for policy, years, control in (("sc", sc_staggered_years, "not_yet_treated"),
+                               ("antidetainer", antidetainer_years, "never_treated")):
     sample = panel[panel.year.between(*years)]
-    for y in ("log_violent_rate", "log_violent_legacy_free_rate"):
-        cs[policy, y] = metro.callaway_santanna(sample, y, f"{policy}_adoption_year", control_group=control)
-    r = cs[policy, "log_violent_rate"]
-    print(f"{policy}: cohorts (0 = never) {r['cohorts'].to_dict()}; ATT {r['overall']['estimate']:.4f} "
-          f"[{r['overall']['ci_low']:.4f}, {r['overall']['ci_high']:.4f}]; pre-test W={r['pretest']['W']:.1f}, "
-          f"df={r['pretest']['df']}, p={r['pretest']['p_value']:.3f}")
+    for outcome in ("log_violent_rate", "log_violent_legacy_free_rate"):
+        callaway_santanna_results[policy, outcome] = metro.callaway_santanna(sample, outcome, f"{policy}_adoption_year",
+                                                                             control_group=control)
+    result = callaway_santanna_results[policy, "log_violent_rate"]
+    print(f"{policy}: cohorts (0 = never) {result['cohorts'].to_dict()}; ATT {result['overall']['estimate']:.4f} "
+          f"[{result['overall']['ci_low']:.4f}, {result['overall']['ci_high']:.4f}]; pre-test W={result['pretest']['W']:.1f}, "
+          f"df={result['pretest']['df']}, p={result['pretest']['p_value']:.3f}")
 
 # %%
-cs_rows = []
-for (policy, y), r in cs.items():
-    years = r["years"]
-    cs_rows.append({
-        "design": f"Callaway-Sant'Anna, {'not-yet-treated' if policy == 'sc' else 'never-treated'} controls, {years[0]}-{years[1]}",
-        "outcome": OUTCOMES[y], "term": f"{policy} adoption", **r["overall"],
-        "p_value": float(2 * (1 - metro.stats.norm.cdf(abs(r["overall"]["estimate"] / r["overall"]["se"])))),
-        "n_obs": r["n_units"] * (years[1] - years[0] + 1), "n_units": r["n_units"], "n_treated_units": r["n_treated"],
-        "pretest_p": r["pretest"]["p_value"], "mde": metro.minimum_detectable_effect(r["overall"]["se"]),
+staggered_rows = []
+for (policy, outcome), result in callaway_santanna_results.items():
+    controls = "not-yet-treated" if policy == "sc" else "never-treated"
+    staggered_rows.append({
+        "design": f"Callaway-Sant'Anna, {controls} controls, {result['years'][0]}-{result['years'][1]}",
+        "outcome": OUTCOMES[outcome], "term": f"{policy} adoption", **metro.callaway_santanna_row(result),
     })
-estimates = pd.concat([twfe, pd.DataFrame(cs_rows)], ignore_index=True)
+estimates = pd.concat([twfe, pd.DataFrame(staggered_rows)], ignore_index=True)
 estimates = estimates[["design", "outcome", "term", "estimate", "se", "ci_low", "ci_high", "p_value", "n_obs", "n_units",
                        "n_treated_units", "pretest_p", "mde"]]
-display = estimates.assign(
-    estimate=[fmt_num(v, 3) for v in estimates.estimate], ci=[f"[{fmt_num(a, 3)}, {fmt_num(b, 3)}]" for a, b in zip(estimates.ci_low, estimates.ci_high)],
-    p_value=[fmt_num(v, 3) for v in estimates.p_value], n_units=[fmt_int(v) for v in estimates.n_units],
-    n_treated_units=[fmt_int(v) for v in estimates.n_treated_units],
-    pretest_p=["" if pd.isna(v) else fmt_num(v, 3) for v in estimates.pretest_p],
-    mde=["" if pd.isna(v) else fmt_num(v, 3) for v in estimates.mde],
-)[["design", "outcome", "term", "estimate", "ci", "p_value", "n_units", "n_treated_units", "pretest_p", "mde"]].rename(columns={
-    "design": "Design", "outcome": "Outcome", "term": "Policy", "estimate": "Estimate", "ci": "95% CI", "p_value": "p",
-    "n_units": "MSAs", "n_treated_units": "treated MSAs", "pretest_p": "pre-trend p", "mde": "MDE (80% power)"})
-save_table(estimates, out, "police-crime-estimates", display=display, align=["l", "l", "l"] + ["r"] * 7)
+display = tables.police_crime_estimates(estimates)
+save_table(estimates, out, "police-crime-estimates", display=display)
 display
 
 # %% [markdown]
@@ -212,49 +208,18 @@ display
 # different path.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4), sharey=True)
-titles = {"sc": "Secure Communities (not-yet-treated controls)", "antidetainer": "Anti-detainer policy (never-treated controls)"}
-for ax, policy in zip(axes, ("sc", "antidetainer")):
-    ev = cs[policy, "log_violent_rate"]["event"]
-    ax.axhline(0, color="0.3", lw=0.8)
-    ax.axvline(-0.5, color="0.5", lw=0.8, ls="--")
-    ax.errorbar(ev.event_time, ev.estimate, yerr=[ev.estimate - ev.ci_low, ev.ci_high - ev.estimate], fmt="o", ms=3,
-                color="C0", ecolor="C0", elinewidth=1, capsize=2)
-    ax.set_title(titles[policy], fontsize=8.5)
-    ax.set_xlabel("years since adoption")
-axes[0].set_ylabel("effect on log violent crime rate")
-fig.suptitle("Police-recorded violent crime around policy adoption, US metro areas (FBI UCR)", fontsize=9)
-fig.tight_layout()
+fig = figures.police_crime_event_study({policy: callaway_santanna_results[policy, "log_violent_rate"]["event"]
+                                       for policy in ("sc", "antidetainer")})
 save_figure(fig, out, "police-crime-event-study")
 
 # %% [markdown]
 # ## 7. Numbers for the manuscript
 
 # %%
-def pct(b):
-    return fmt_num(metro.percent_change(b), 1)
-
-
-sc_twfe = twfe[(twfe.term == "sc") & (twfe.outcome == OUTCOMES["log_violent_rate"])].iloc[0]
-jem_twfe = twfe[(twfe.term == "jem") & (twfe.outcome == OUTCOMES["log_violent_rate"])].iloc[0]
-sc_cs, ad_cs = cs["sc", "log_violent_rate"], cs["antidetainer", "log_violent_rate"]
-analysis_counts = coverage[coverage.year.between(2003, 2017)].analysis
-variables = {
-    "n_msa_years": fmt_int(len(panel)), "n_msas": fmt_int(panel.msa_id.nunique()),
-    "msas_per_year_min": fmt_int(analysis_counts.min()), "msas_per_year_max": fmt_int(analysis_counts.max()),
-    "pop_share_2010": fmt_pct(coverage.set_index("year").pop_share_analysis[2010]),
-    "match_threshold": fmt_num(msa_match_threshold, 2), "adoption_share": fmt_num(msa_adoption_share, 2),
-    "sc_twfe_pct": pct(sc_twfe.estimate), "sc_twfe_ci_low_pct": pct(sc_twfe.ci_low), "sc_twfe_ci_high_pct": pct(sc_twfe.ci_high),
-    "jem_twfe_pct": pct(jem_twfe.estimate), "jem_twfe_ci_low_pct": pct(jem_twfe.ci_low),
-    "jem_twfe_ci_high_pct": pct(jem_twfe.ci_high),
-    "sc_cs_pct": pct(sc_cs["overall"]["estimate"]), "sc_cs_ci_low_pct": pct(sc_cs["overall"]["ci_low"]),
-    "sc_cs_ci_high_pct": pct(sc_cs["overall"]["ci_high"]), "sc_cs_n_msas": fmt_int(sc_cs["n_units"]),
-    "sc_pretest_p": fmt_num(sc_cs["pretest"]["p_value"], 3),
-    "ad_cs_pct": pct(ad_cs["overall"]["estimate"]), "ad_cs_ci_low_pct": pct(ad_cs["overall"]["ci_low"]),
-    "ad_cs_ci_high_pct": pct(ad_cs["overall"]["ci_high"]), "ad_treated_msas": fmt_int(ad_cs["n_treated"]),
-    "ad_pretest_p": fmt_num(ad_cs["pretest"]["p_value"], 3),
-    "ad_mde_pct": fmt_num(100 * (np.exp(metro.minimum_detectable_effect(ad_cs["overall"]["se"])) - 1), 1),
-}
-save_variables(out, "crime", variables)
-for k, v in variables.items():
-    print(f"{k}: {v}")
+quoted = variables.crime(
+    panel, coverage, twfe_by_outcome["log_violent_rate"], callaway_santanna_results["sc", "log_violent_rate"],
+    callaway_santanna_results["antidetainer", "log_violent_rate"], [twfe_years, sc_staggered_years, antidetainer_years],
+    msa_match_threshold, msa_adoption_share)
+save_variables(out, "crime", quoted)
+for key, value in quoted.items():
+    print(f"{key}: {value}")

@@ -72,6 +72,21 @@ SCHEMA: dict[str, Param] = {
     # police-recorded crime (06)
     "msa_match_threshold": Param("float", 0.9, "Minimum population share two MSA county lists must share to be one MSA over time.", lo=0.5, hi=1.0),
     "msa_adoption_share": Param("float", 0.5, "An MSA adopts a policy in the first year this population share of it is covered.", lo=0.01, hi=1.0),
+    # analysis windows of the metro-area models: each must hold years before and after the rollout it studies
+    "msa_twfe_first_year": Param("int", 2003, "First year of the metro-area TWFE of all four policies (2003: the first "
+                                 "table with the 2003 MSA delineations); at most 2008, before Secure Communities began.",
+                                 lo=2000, hi=2008),
+    "msa_twfe_last_year": Param("int", 2014, "Last year of the metro-area TWFE of all four policies; 2009-2014 (SC is not "
+                                "coded after its suspension in November 2014).", lo=2009, hi=2014),
+    "msa_sc_staggered_first_year": Param("int", 2004, "First year of the metro-area Callaway-Sant'Anna estimate for SC; at "
+                                         "most 2008, so the first adopters have years before adoption.", lo=2000, hi=2008),
+    "msa_sc_staggered_last_year": Param("int", 2014, "Last year of the metro-area Callaway-Sant'Anna estimate for SC; "
+                                        "2009-2014 (SC is not coded after 2014).", lo=2009, hi=2014),
+    "msa_antidetainer_first_year": Param("int", 2003, "First year of the metro-area TWFE and Callaway-Sant'Anna estimates for "
+                                         "anti-detainer policies; at most 2011, before the first policy (September 2011).",
+                                         lo=2000, hi=2011),
+    "msa_antidetainer_last_year": Param("int", 2017, "Last year of the metro-area anti-detainer estimates; from 2012 (the "
+                                        "first adoptions) to 2017 (the last FBI table).", lo=2012, hi=2017),
 }
 
 

@@ -159,3 +159,24 @@ def adoption_hazard(fits: dict):
     ax.set_ylim(-0.7, len(labels) + 0.7)  # room for the legend above the first row
     ax.legend(frameon=False, loc="upper left", ncol=2)
     return fig
+
+
+EVENT_STUDY_TITLES = {"sc": "Secure Communities (not-yet-treated controls)",
+                      "antidetainer": "Anti-detainer policy (never-treated controls)"}
+
+
+def police_crime_event_study(events: dict[str, pd.DataFrame]):
+    """Callaway-Sant'Anna effects on the log violent-crime rate by years since adoption, 95% pointwise intervals, one
+    panel per policy (`events`: policy -> the 'event' table of models.metro.callaway_santanna)."""
+    fig, axes = plt.subplots(1, len(events), figsize=(7.5, 3.4), sharey=True, squeeze=False)
+    for axis, (policy, event) in zip(axes[0], events.items()):
+        axis.axhline(0, color="0.3", lw=0.8)
+        axis.axvline(-0.5, color="0.5", lw=0.8, ls="--")
+        axis.errorbar(event.event_time, event.estimate, yerr=[event.estimate - event.ci_low, event.ci_high - event.estimate],
+                      fmt="o", ms=3, color="C0", ecolor="C0", elinewidth=1, capsize=2)
+        axis.set_title(EVENT_STUDY_TITLES[policy], fontsize=8.5)
+        axis.set_xlabel("years since adoption")
+    axes[0][0].set_ylabel("effect on log violent crime rate")
+    fig.suptitle("Police-recorded violent crime around policy adoption, US metro areas (FBI UCR)", fontsize=9)
+    fig.tight_layout()
+    return fig

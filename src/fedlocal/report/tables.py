@@ -241,3 +241,29 @@ def adoption_hazard(hazard: pd.DataFrame) -> pd.DataFrame:
                                                    zip(rows["odds_ratio"], rows["ci_low"], rows["ci_high"])]
         sizes[f"{name}: odds ratio (95% CI)"] = f"{fmt_int(rows['n_events'].iloc[0])} / {fmt_int(rows['n_county_years'].iloc[0])}"
     return pd.concat([display, pd.DataFrame([sizes])], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------- police-recorded crime (06)
+def msa_coverage(coverage: pd.DataFrame) -> pd.DataFrame:
+    """data.ucr.identity.coverage_by_year as printed: MSAs per year at each step, the analysis MSAs' % of the US."""
+    return coverage.assign(pop_share_analysis=[fmt_pct(v) for v in coverage["pop_share_analysis"]]).rename(columns={
+        "year": "Year", "msas_in_table": "MSAs in FBI table", "with_estimated_total": "with violent-crime total",
+        "with_counties": "with counties (50 states + DC)", "linked": "linked to an identity",
+        "analysis": "in analysis", "pop_share_analysis": "% of US population"})
+
+
+def police_crime_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
+    """TWFE and Callaway-Sant'Anna effects on police-recorded crime, three decimals; the pre-trend p and the minimum
+    detectable effect are blank for designs without them."""
+    blank_or_num = lambda values: ["" if pd.isna(v) else fmt_num(v, 3) for v in values]  # noqa: E731
+    display = estimates.assign(
+        estimate=[fmt_num(v, 3) for v in estimates["estimate"]],
+        ci=[f"[{fmt_num(lo, 3)}, {fmt_num(hi, 3)}]" for lo, hi in zip(estimates["ci_low"], estimates["ci_high"])],
+        p_value=[fmt_num(v, 3) for v in estimates["p_value"]], n_units=[fmt_int(v) for v in estimates["n_units"]],
+        n_treated_units=[fmt_int(v) for v in estimates["n_treated_units"]],
+        pretest_p=blank_or_num(estimates["pretest_p"]), mde=blank_or_num(estimates["mde"]),
+    )[["design", "outcome", "term", "estimate", "ci", "p_value", "n_units", "n_treated_units", "pretest_p", "mde"]].rename(
+        columns={"design": "Design", "outcome": "Outcome", "term": "Policy", "estimate": "Estimate", "ci": "95% CI",
+                 "p_value": "p", "n_units": "MSAs", "n_treated_units": "treated MSAs", "pretest_p": "pre-trend p",
+                 "mde": "MDE (80% power)"})
+    return _aligned(display, ["l", "l", "l"] + ["r"] * 7)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from fedlocal.data import covariates
 from fedlocal.data.policies.panel import counties_on, first_full_month, peak_month, program_starts, spell_counts
+from fedlocal.models import metro
 from fedlocal.models.estimate import JOINT_TEST
 from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_month, fmt_num, fmt_p, fmt_pct
 from fedlocal.vocab import POLICIES
@@ -146,3 +147,36 @@ def counties(panel: pd.DataFrame, hazard: pd.DataFrame, balance: pd.DataFrame, b
         variables[f"{key}_population_k_others"] = fmt_int(by_covariate.loc["population_k", f"{name}: others"])
     variables["border_sc_by_2010"] = fmt_int(border_sc_early)
     return variables
+
+
+def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFrame, sc_staggered: dict,
+          antidetainer_staggered: dict, windows: list[tuple[int, int]], match_threshold: float,
+          adoption_share: float) -> dict:
+    """Stage 06: the MSA panel's size and coverage (MSAs per year over the years the analysis `windows` span), the SC
+    and 287(g) jail TWFE effects (`twfe_log_rate`: models.metro.twfe on the log rate, one row per term) and the SC and
+    anti-detainer Callaway-Sant'Anna effects as percent changes, their pre-trend p-values, the anti-detainer minimum
+    detectable effect."""
+    first, last = min(first for first, _ in windows), max(last for _, last in windows)
+    analysis_counts = coverage.loc[coverage["year"].between(first, last), "analysis"]
+    by_term = twfe_log_rate.set_index("term")
+    log_points = {
+        "sc_twfe_pct": by_term.loc["sc", "estimate"], "sc_twfe_ci_low_pct": by_term.loc["sc", "ci_low"],
+        "sc_twfe_ci_high_pct": by_term.loc["sc", "ci_high"], "jem_twfe_pct": by_term.loc["jem", "estimate"],
+        "jem_twfe_ci_low_pct": by_term.loc["jem", "ci_low"], "jem_twfe_ci_high_pct": by_term.loc["jem", "ci_high"],
+        "sc_cs_pct": sc_staggered["overall"]["estimate"], "sc_cs_ci_low_pct": sc_staggered["overall"]["ci_low"],
+        "sc_cs_ci_high_pct": sc_staggered["overall"]["ci_high"],
+        "ad_cs_pct": antidetainer_staggered["overall"]["estimate"],
+        "ad_cs_ci_low_pct": antidetainer_staggered["overall"]["ci_low"],
+        "ad_cs_ci_high_pct": antidetainer_staggered["overall"]["ci_high"],
+        "ad_mde_pct": metro.minimum_detectable_effect(antidetainer_staggered["overall"]["se"]),
+    }
+    return {
+        "n_msa_years": fmt_int(len(panel)), "n_msas": fmt_int(panel["msa_id"].nunique()),
+        "msas_per_year_min": fmt_int(analysis_counts.min()), "msas_per_year_max": fmt_int(analysis_counts.max()),
+        "pop_share_2010": fmt_pct(coverage.set_index("year")["pop_share_analysis"][2010]),
+        "match_threshold": fmt_num(match_threshold, 2), "adoption_share": fmt_num(adoption_share, 2),
+        **{key: fmt_num(metro.percent_change(value), 1) for key, value in log_points.items()},
+        "sc_cs_n_msas": fmt_int(sc_staggered["n_units"]), "sc_pretest_p": fmt_num(sc_staggered["pretest"]["p_value"], 3),
+        "ad_treated_msas": fmt_int(antidetainer_staggered["n_treated"]),
+        "ad_pretest_p": fmt_num(antidetainer_staggered["pretest"]["p_value"], 3),
+    }

@@ -1,10 +1,12 @@
-"""The FBI MSA tables parser, MSA identity and exposure: hand-built layouts plus facts from the real files."""
+"""The FBI MSA tables parser: hand-built layouts of each era plus facts from the real files."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fedlocal.data import ucr
+from fedlocal.data.ucr import YEARS, UcrError, tables
+from fedlocal.data.ucr.county_text import msa_counties
+from fixtures.ucr import read_city_rows
 
 NAN = np.nan
 
@@ -74,26 +76,26 @@ LAYOUT_2014 = sheet([
 
 
 def test_layout_2000_estimated_total_multirow_counties_and_zero_dash():
-    m = ucr.parse_msa_sheet(LAYOUT_2000, 2000)
+    m = tables.parse_msa_sheet(LAYOUT_2000, 2000)
     assert m.msa_name.tolist() == ["Boise, ID", "Lowell, MA-NH"]
     boise = m.iloc[0]
     assert (boise.population, boise.violent, boise.murder, boise.total_source) == (421612, 1300, 0, "estimated_total")
     assert boise.reporting_share == 0.95 and boise.violent_legacy_free == 1150
     lowell = m.iloc[1]
     assert lowell.states == "MA-NH" and "Hillsborough County, NH" in lowell.county_text
-    c = ucr.msa_counties(m)
+    c = msa_counties(m)
     assert c.counties.iloc[0] == ("16001", "16027")
     assert c.counties.iloc[1] == ("25017", "33011") and bool(c.partial_counties.iloc[1])
 
 
 def test_layout_2005_counties_on_header_row():
-    m = ucr.msa_counties(ucr.parse_msa_sheet(LAYOUT_2005, 2005))
+    m = msa_counties(tables.parse_msa_sheet(LAYOUT_2005, 2005))
     row = m.iloc[0]
     assert (row.violent, row.total_source, row.counties) == (640, "total_area_reporting", ("48059", "48253", "48441"))
 
 
 def test_layout_2014_divisions_footnotes_and_missing_total():
-    m = ucr.msa_counties(ucr.parse_msa_sheet(LAYOUT_2014, 2014))
+    m = msa_counties(tables.parse_msa_sheet(LAYOUT_2014, 2014))
     assert m.msa_name.tolist() == ["Louisville/Jefferson County, KY-IN", "Los Angeles-Long Beach-Santa Ana, CA", "Fargo, ND-MN"]
     lou, la, fargo = (m.iloc[i] for i in range(3))
     assert lou.violent == 5014 and len(lou.counties) == 13 and lou.unmatched == ()
@@ -103,26 +105,20 @@ def test_layout_2014_divisions_footnotes_and_missing_total():
 
 
 def test_layout_without_header_is_refused():
-    with pytest.raises(ucr.UcrError, match="Population"):
-        ucr.parse_msa_sheet(sheet([["Table 6"], ["something else"]], 5), 2000)
+    with pytest.raises(UcrError, match="Population"):
+        tables.parse_msa_sheet(sheet([["Table 6"], ["something else"]], 5), 2000)
 
 
-def test_county_text_grammar():
-    items = ucr.parse_county_text("(Includes Colonial Heights and Richmond Cities, and Charles City, James City, "
-                                  "King and Queen, and Bedford Counties.)")
-    fips, missing, _ = ucr.match_counties(items, ["VA"])
-    assert missing == [] and fips == sorted(["51570", "51760", "51036", "51095", "51097", "51019"])
-    items = ucr.parse_county_text("Includes Crittenden County, AR; DeSoto, Marshall, Tate, and Tunica Counties; MS, "
-                                  "and Fayette, Shelby, and Tipton Counties, TN")
-    fips, missing, _ = ucr.match_counties(items, ["TN", "MS", "AR"])
-    assert missing == [] and "28033" in fips and "47157" in fips and "05035" in fips
+def test_year_outside_the_tables_is_refused():
+    with pytest.raises(UcrError, match="2000-2017"):
+        tables.read_msa_year(1999)
 
 
-def test_every_year_parses_with_counties_and_totals():
-    m = ucr.read_all_years()
+def test_every_year_parses_with_counties_and_totals(all_years):
+    m = all_years
     per_year = m.groupby("year").agg(n=("msa_name", "size"), total=("violent", lambda s: s.notna().mean()),
                                      counties=("counties", lambda s: (s.map(len) > 0).mean()))
-    assert per_year.index.tolist() == list(ucr.YEARS)
+    assert per_year.index.tolist() == list(YEARS)
     assert per_year.n.between(260, 370).all()
     assert (per_year.total > 0.94).all() and (per_year.counties > 0.95).all()
     assert sum(len(u) for u in m.unmatched) == 0
@@ -132,52 +128,8 @@ def test_every_year_parses_with_counties_and_totals():
     y = m[(m.year == 2010) & (m.counties.map(len) > 0)]
     assert abs((y.county_pop2010 / y.population).median() - 1) < 0.01
 
-    linked = ucr.link_msas(m, threshold=0.9)
-    cov = ucr.coverage_by_year(linked)
-    assert (cov.set_index("year").loc[2005:2014, "linked"] == cov.set_index("year").loc[2005:2014, "with_counties"]).all()
-    assert cov.set_index("year").loc[2003:2017, "analysis"].between(290, 360).all()
-    assert cov.set_index("year").loc[2000:2002, "analysis"].between(140, 200).all()  # 1990s MSAs: many dropped
-    strict = ucr.coverage_by_year(ucr.link_msas(m, threshold=0.99))
-    assert strict.linked.sum() <= cov.linked.sum()
-
 
 def test_city_of_los_angeles_2010():
-    cities = ucr.read_city_rows(2010)
+    cities = read_city_rows(2010)
     la = cities[cities.city == "Los Angeles"].iloc[0]
     assert (la.violent, la.murder, la.rape, la.robbery, la.agg_assault) == (21484, 293, 923, 10924, 9344)
-
-
-def test_overlap_and_link_thresholds():
-    pop = pd.Series({"a": 90.0, "b": 10.0, "c": 50.0})
-    assert ucr.overlap(("a", "b"), ("a",), pop) == pytest.approx(0.9)
-    assert ucr.overlap(("a",), ("c",), pop) == 0.0
-    with pytest.raises(ucr.UcrError):
-        ucr.link_msas(pd.DataFrame({"year": [2010], "counties": [("06037",)], "msa_name": ["x"]}), threshold=0.5)
-
-
-def _panel(months, fips, **policies):
-    return pd.DataFrame({"fips": fips, "month": months, **policies})
-
-
-def test_county_year_exposure_codes_years_outside_the_policy_data():
-    months = [f"{y}-{m:02d}" for y in range(2005, 2015) for m in range(1, 13)]
-    on = [1 if mo >= "2014-07" else 0 for mo in months]
-    p = _panel(months, "06037", sc=[1 if mo >= "2009-01" else 0 for mo in months], jem=on, tfm=[0] * 120, antidetainer=on)
-    e = ucr.county_year_exposure(p).set_index("year")
-    assert (e.loc[2000:2004, ["sc", "jem", "tfm", "antidetainer"]] == 0).all().all()
-    assert e.loc[2014, "antidetainer"] == 0.5 and e.loc[2009, "sc"] == 1.0
-    assert e.loc[2015:2017, "sc"].isna().all() and (e.loc[2015:2017, "antidetainer"] == 1).all()
-    assert (e.loc[2015:2017, "tfm"] == 0).all()
-
-
-def test_msa_exposure_is_population_weighted_and_adoption_uses_the_share():
-    ce = pd.DataFrame({"fips": ["06037", "06059"] * 2, "year": [2010, 2010, 2011, 2011],
-                       "sc": [1.0, 0.0, 1.0, 1.0], "jem": 0.0, "tfm": 0.0, "antidetainer": [0.0, 1.0, 0.0, 1.0]})
-    ids = pd.DataFrame({"msa_id": ["LA"], "counties": [("06037", "06059")]})
-    ex = ucr.msa_exposure(ids, ce).set_index("year")
-    share_la = 9_818_605 / (9_818_605 + 3_010_232)
-    assert ex.loc[2010, "sc"] == pytest.approx(share_la, rel=1e-3)
-    assert ex.loc[2011, "sc"] == 1.0
-    assert ucr.adoption_years(ex.reset_index(), "sc", 0.5)["LA"] == 2010
-    assert ucr.adoption_years(ex.reset_index(), "antidetainer", 0.5)["LA"] == 0
-    assert ucr.adoption_years(ex.reset_index(), "antidetainer", 0.2)["LA"] == 2010
