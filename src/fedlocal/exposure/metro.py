@@ -29,7 +29,8 @@ def county_year_exposure(panel: pd.DataFrame, years=YEARS) -> pd.DataFrame:
     """
     need = {"fips", "month", *POLICIES}
     if not need <= set(panel.columns):
-        raise FedlocalError(f"policy panel lacks columns {sorted(need - set(panel.columns))}; expected data/policy-panel.parquet from stage 01.")
+        raise FedlocalError(f"policy panel lacks columns {sorted(need - set(panel.columns))}; "
+                            "expected data/policy-panel.parquet from stage 01.")
     p = panel[["fips", "month", *POLICIES]].copy()
     month = p.month.astype(str)
     p["year"] = month.str[:4].astype(int)

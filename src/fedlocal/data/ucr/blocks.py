@@ -23,7 +23,7 @@ class Block:
     text: list[str] = field(default_factory=list)
     rows: dict[str, dict] = field(default_factory=dict)
     started: bool = False  # a data row was seen (ends the county text)
-    divisions: list["Block"] = field(default_factory=list)
+    divisions: list[Block] = field(default_factory=list)
     cities: list[dict] = field(default_factory=list)
 
 
