@@ -113,7 +113,7 @@ def fit_conditional_logit(X: np.ndarray, y: np.ndarray, person, names: list[str]
         return ll, grad, hess
 
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the number of steps taken is returned)
         ll, grad, hess = evaluate(b)
         step = solve_step(hess, grad)
         t = 1.0

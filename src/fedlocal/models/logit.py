@@ -61,7 +61,7 @@ def _newton(X, y, w, b, tol, max_iter, keep):
     converged = False
     it = 0
     hess = None
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the number of steps taken is returned)
         p = special.expit(eta)
         grad = (X.T @ (w * (y - p)))[keep]
         hess = _gram(X, w * p * (1 - p))[sel]

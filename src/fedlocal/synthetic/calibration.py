@@ -106,7 +106,8 @@ def factor_levels(df: pd.DataFrame) -> dict[str, np.ndarray]:
         "race_eth": df["race_eth"].to_numpy(dtype=object),
         "age": age_group(df["age"].to_numpy()),
         "marital": df["marital"].to_numpy(dtype=object),
-        "income": np.asarray([INCOME_CATEGORY[int(b)] for b in range(1, 15)], dtype=object)[df["income_bracket"].to_numpy().astype(int) - 1],
+        "income": np.asarray([INCOME_CATEGORY[int(b)] for b in range(1, 15)],
+                             dtype=object)[df["income_bracket"].to_numpy().astype(int) - 1],
     }
 
 

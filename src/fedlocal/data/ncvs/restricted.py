@@ -67,7 +67,8 @@ def _find(directory: Path, pattern: str, formats: list[str], kind: str) -> Path:
     found = sorted(p for p in directory.glob(pattern) if p.suffix.lower() in formats)
     if len(found) != 1:
         what = "no file" if not found else f"{len(found)} files ({', '.join(p.name for p in found)})"
-        raise RestrictedDataError(f"{directory}: expected one {kind} file matching {pattern!r} with extension {', '.join(formats)}; found {what}.")
+        raise RestrictedDataError(f"{directory}: expected one {kind} file matching {pattern!r} with extension "
+                                  f"{', '.join(formats)}; found {what}.")
     return found[0]
 
 
@@ -127,7 +128,8 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise RestrictedDataError(f"{path}: missing column(s) {', '.join(missing)} named in the mapping "
-                                  f"({MAPPING_FILE.name}); the file has {len(df.columns)} columns, e.g. {', '.join(map(str, df.columns[:8]))}.")
+                                  f"({MAPPING_FILE.name}); the file has {len(df.columns)} columns, "
+                                  f"e.g. {', '.join(map(str, df.columns[:8]))}.")
 
 
 def violent_counts(incidents: pd.DataFrame, mapping: dict, path: Path) -> pd.DataFrame:

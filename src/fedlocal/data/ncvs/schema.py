@@ -48,9 +48,12 @@ COLUMNS: dict[str, Column] = {
     "year": Column("int16", "Calendar year of the interview."),
     "ref_start": Column("datetime", "First day of the reference period: the interview month's first day minus 6 months."),
     "ref_end": Column("datetime", "Last day of the reference period: the day before the interview month."),
-    "interview_number": Column("int8", "Time in sample of the address at this interview (1-7; a person who moved in starts mid-way).", lo=1, hi=7),
-    "violent": Column("int8", "1 if the person reports at least one violent victimization (NCVS type-of-crime 01-20) in the reference period.", (0, 1)),
-    "violent_count": Column("int16", "Number of violent victimizations in the reference period; a series report counts as up to 10.", lo=0, hi=10_000),
+    "interview_number": Column("int8", "Time in sample of the address at this interview (1-7; a person who moved in "
+                                       "starts mid-way).", lo=1, hi=7),
+    "violent": Column("int8", "1 if the person reports at least one violent victimization (NCVS type-of-crime 01-20) in "
+                              "the reference period.", (0, 1)),
+    "violent_count": Column("int16", "Number of violent victimizations in the reference period; a series report counts as "
+                                     "up to 10.", lo=0, hi=10_000),
     "weight": Column("float64", "Person weight (NCVS WGTPERCY or the synthetic design weight).", lo=0.0),
     "age": Column("int16", "Age in years at the interview (persons 12 and older).", lo=12, hi=120),
     "sex": Column("str", "Sex.", ("male", "female")),
