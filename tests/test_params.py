@@ -1,4 +1,5 @@
-"""Run parameters: the analysis windows of the metro-area models (stage `crime`)."""
+"""Run parameters: the metro-area analysis windows (stage `crime`), and values a person can type that used to slip
+through or crash (each gets one clear ParamError)."""
 
 import pytest
 
@@ -27,3 +28,46 @@ def test_every_allowed_metro_window_has_years_before_and_after_the_rollout(first
 def test_impossible_metro_windows_are_refused(override, key):
     with pytest.raises(params.ParamError, match=key):
         params.load(overrides=[override])
+
+
+@pytest.mark.parametrize("override, named", [
+    ("scale=.nan", "parameter 'scale' = nan is not valid (not a finite number)"),
+    ("scale=.inf", "parameter 'scale' = inf is not valid (not a finite number)"),
+    ("county_sd=-.inf", "parameter 'county_sd' = -inf is not valid (not a finite number)"),
+    ("planted_odds_ratios={sc: {latino: .inf}}", "sc.latino must be a positive finite number"),
+    ("planted_odds_ratios={sc: {latino: .nan}}", "sc.latino must be a positive finite number"),
+    ("tfm_end_by=2012-02-30", "parameter 'tfm_end_by' = '2012-02-30' is not valid (no such day"),
+    ("tfm_end_by=2012-2-3", "expected a date YYYY-MM-DD"),
+])
+def test_impossible_values_on_the_command_line_get_one_message(override, named):
+    with pytest.raises(params.ParamError) as err:
+        params.load(None, [override])
+    assert named in str(err.value) and f"--set {override}" in str(err.value)
+
+
+def test_an_impossible_date_in_a_file_gets_a_message_not_a_traceback(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("tfm_end_by: 2012-02-30\n")
+    with pytest.raises(params.ParamError, match=r"p\.yaml: parameter 'tfm_end_by' = '2012-02-30' is not valid"):
+        params.load(f)
+    f.write_text("tfm_end_by: 2012-02-29\n")
+    assert params.load(f)["tfm_end_by"] == "2012-02-29"
+
+
+@pytest.mark.parametrize("text, value", [("5e-1", 0.5), ("5E-1", 0.5), ("2.5e-1", 0.25), ("1e0", 1.0), ("0.5", 0.5)])
+def test_floats_in_exponent_notation_are_floats(text, value):
+    assert params.load(None, [f"scale={text}"])["scale"] == value
+
+
+def test_a_key_given_twice_in_a_file_is_refused(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("seed: 1\nscale: 0.5\nseed: 2\n")
+    with pytest.raises(params.ParamError, match=r"p\.yaml: key 'seed' is given twice \(lines 1 and 3\)"):
+        params.load(f)
+
+
+def test_a_key_given_twice_inside_a_mapping_is_refused(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("planted_odds_ratios:\n  sc: {latino: 1.2}\n  sc: {latino: 1.5}\n")
+    with pytest.raises(params.ParamError, match="key 'sc' is given twice"):
+        params.load(f)

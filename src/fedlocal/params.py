@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,39 @@ from fedlocal.vocab import (BOUND_DATES, CLUSTERS, EXPOSURE_RULES, MONTH_CODINGS
 
 class ParamError(FedlocalError):
     """A parameter file or override is invalid."""
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping gives the same key twice (PyYAML would silently keep the last)."""
+
+
+class ParamLoader(yaml.SafeLoader):
+    """YAML as a person writes parameters: dates stay text (checked by the schema, so 2012-02-30 gets a message,
+    not a traceback), 5e-1 is a float (YAML 1.1 wants 5.0e-1), and a key given twice is an error."""
+
+
+ParamLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+ParamLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def _mapping_without_duplicates(loader: ParamLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise DuplicateKeyError(problem=f"key {key!r} is given twice (lines {seen[key] + 1} and "
+                                            f"{key_node.start_mark.line + 1}); keep one", problem_mark=key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+ParamLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
+
+
+def read_yaml(text: str):
+    """Parse parameter YAML with ParamLoader's rules."""
+    return yaml.load(text, Loader=ParamLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 @dataclass(frozen=True)
@@ -120,6 +154,8 @@ def _check(key: str, value: Any, where: str) -> Any:
     elif p.kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
+        if not math.isfinite(value):
+            raise bad(" (not a finite number)")
         value = float(value)
     elif p.kind == "str":
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", value):
@@ -130,11 +166,12 @@ def _check(key: str, value: Any, where: str) -> Any:
     elif p.kind == "date":
         if isinstance(value, dt.date):
             value = value.isoformat()
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise bad()
         try:
-            dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise bad() from None
-        value = str(value)
+            dt.date.fromisoformat(value)
+        except ValueError as err:
+            raise bad(f" (no such day: {err})") from None
     elif p.kind == "odds_table":
         if not isinstance(value, dict):
             raise bad()
@@ -146,8 +183,8 @@ def _check(key: str, value: Any, where: str) -> Any:
             for g, v in row.items():
                 if g not in RACE_ETH:
                     raise bad(f" (unknown group {g!r} under {pol!r})")
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                    raise bad(f" ({pol}.{g} must be a positive number)")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 and math.isfinite(v)):
+                    raise bad(f" ({pol}.{g} must be a positive finite number)")
         value = {pol: {g: float(v) for g, v in row.items()} for pol, row in value.items()}
     if p.kind in ("int", "float") and ((p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi)):
         raise bad(" (out of range)")
@@ -160,7 +197,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ParamError(f"--set {text!r}: expected key=value, e.g. --set scale=0.1")
     key, _, raw = text.partition("=")
     try:
-        return key.strip(), yaml.safe_load(raw)
+        return key.strip(), read_yaml(raw)
     except yaml.YAMLError as err:
         raise ParamError(f"--set {text!r}: the value is not valid YAML ({err})") from None
 
@@ -174,7 +211,9 @@ def load(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] 
         if not path.is_file():
             raise ParamError(f"parameter file {path} not found; the files in params/ are the usual choices (default.yaml, ci.yaml, variants/*.yaml).")
         try:
-            given = yaml.safe_load(path.read_text()) or {}
+            given = read_yaml(path.read_text()) or {}
+        except DuplicateKeyError as err:
+            raise ParamError(f"{path}: {err.problem}") from None
         except yaml.YAMLError as err:
             raise ParamError(f"{path}: not valid YAML: {err}") from None
         if not isinstance(given, dict):

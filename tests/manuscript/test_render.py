@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fedlocal.manuscript import RenderError, render  # noqa: E402
 from fedlocal.manuscript.colophon import colophon_variables  # noqa: E402
 from fedlocal.manuscript.fallback import TYPST_PAGE_KEYS, typst_page  # noqa: E402
+from fedlocal.manuscript.scan import check_inputs  # noqa: E402
 from fedlocal.paths import Layout  # noqa: E402
 
 ARTICLE = """---
@@ -210,3 +211,20 @@ def test_typst_page_comes_from_the_quarto_project(tmp_path):
     project.write_text("format:\n  typst:\n    keep-typ: false\n    margin: {x: 2cm, y: 2.2cm}\n    fontsize: 10pt\n")
     assert typst_page(project) == {"margin": {"x": "2cm", "y": "2.2cm"}, "fontsize": "10pt"}
     assert set(typst_page()) <= set(TYPST_PAGE_KEYS)
+
+
+def test_a_null_variable_is_named_before_rendering(run_dir, tmp_path):
+    """A null would print as the word "None" (fallback) or vanish (Quarto); the render stops and names it."""
+    lay = Layout.at(tmp_path)
+    with pytest.raises(RenderError, match=r"variable 'demo\.gap' .* is null in"):
+        check_inputs("The gap is {{< var demo.gap >}}.", lay, {"demo": {"gap": None}})
+    art = tmp_path / "index.qmd"
+    (tmp_path / "references.bib").write_text(BIB)
+    art.write_text(ARTICLE.replace("demo.count", "demo.gap"))
+    variables = yaml.safe_load((run_dir / "_variables.yml").read_text())
+    (run_dir / "_variables.yml").write_text(yaml.safe_dump({"demo": {**variables["demo"], "gap": None}}))
+    try:
+        with pytest.raises(RenderError, match=r"'demo\.gap' .* is null"):
+            render(engine="pandoc", run_dir=run_dir, article=art, say=lambda m: None)
+    finally:
+        (run_dir / "_variables.yml").write_text(yaml.safe_dump(variables))

@@ -57,10 +57,14 @@ def resolve_shortcodes(text: str, layout: Layout, variables: dict) -> str:
             raise RenderError(f"shortcode {{{{< {name} {arg} >}}}} is not supported by the fallback renderer; "
                               f"use include or var (or render with Quarto)")
         try:
-            return str(lookup(variables, arg))
+            value = lookup(variables, arg)
         except KeyError:
             raise RenderError(f"{{{{< var {arg} >}}}}: no variable {arg!r} in "
                               f"{paths.relative_to_root(layout.variables_file)}") from None
+        if value is None:
+            raise RenderError(f"{{{{< var {arg} >}}}}: variable {arg!r} is null in "
+                              f"{paths.relative_to_root(layout.variables_file)}")
+        return str(value)
 
     text = SHORTCODE.sub(include, text)
     text = SHORTCODE.sub(var, text)

@@ -91,10 +91,15 @@ def check_inputs(text: str, layout: Layout, variables: dict) -> None:
     problems = []
     for key in variable_keys(text):
         try:
-            lookup(variables, key)
+            value = lookup(variables, key)
         except KeyError:
             problems.append(f"variable {key!r} (used as {{{{< var {key} >}}}}) is not in "
                             f"{paths.relative_to_root(layout.variables_file)}")
+            continue
+        if value is None:  # would print as "None" (fallback) or nothing (Quarto) in the article
+            problems.append(f"variable {key!r} (used as {{{{< var {key} >}}}}) is null in "
+                            f"{paths.relative_to_root(layout.variables_file)}; the stage that writes it must "
+                            f"give it a value (a number or a word such as 'none')")
     for p in included_paths(text) + image_paths(text):
         if not output_path(layout, p).is_file():
             problems.append(f"{p} (included by the manuscript) does not exist at "
