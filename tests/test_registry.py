@@ -18,6 +18,7 @@ def isolated(real_bytes, tmp_path, monkeypatch):
     """An empty cache and a mirror of our own, so the real cache is never touched."""
     monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
     mirror = tmp_path / "mirror"
+    mirror.mkdir()
     monkeypatch.setenv(paths.MIRROR_ENV, str(mirror))
     return mirror
 
@@ -56,3 +57,19 @@ def test_a_missing_file_names_the_mirror_and_the_url(isolated):
 def test_an_unknown_name_suggests_the_registered_one():
     with pytest.raises(registry.InputError, match="Did you mean 'white2016_sc/stateMOAdates.csv'"):
         registry.entry("stateMOAdates.csv")
+
+
+def test_a_relative_mirror_is_taken_from_the_working_directory(isolated, real_bytes, tmp_path, monkeypatch):
+    (isolated / "white2016_sc").mkdir(parents=True)
+    (isolated / NAME).write_bytes(real_bytes)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(paths.MIRROR_ENV, "mirror")
+    assert registry.fetch(NAME).read_bytes() == real_bytes
+    assert registry.mirror() == isolated.resolve()
+
+
+def test_a_mirror_that_does_not_exist_is_named(isolated, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(paths.MIRROR_ENV, "no-such-folder")
+    with pytest.raises(registry.InputError, match=f"{paths.MIRROR_ENV}=no-such-folder: no such directory"):
+        registry.fetch(NAME)

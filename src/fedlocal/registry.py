@@ -39,8 +39,15 @@ def entry(name: str) -> dict:
 
 
 def mirror() -> Path | None:
+    """The mirror directory; a relative one is taken from the working directory (as a shell user means it)."""
     value = os.environ.get(paths.MIRROR_ENV)
-    return Path(value) if value else None
+    if not value:
+        return None
+    folder = Path(value).expanduser().resolve()
+    if not folder.is_dir():
+        raise InputError(f"{paths.MIRROR_ENV}={value}: no such directory ({folder}). Point it at a folder that "
+                         f"holds the raw inputs as <folder>/<file> (see data/README.md), or unset it to download.")
+    return folder
 
 
 def sha256(path: Path) -> str:

@@ -178,3 +178,22 @@ def test_every_declared_parameter_is_used_by_some_stage():
 def test_the_parameter_files_are_valid():
     for f in sorted(paths.PARAMS.rglob("*.yaml")):
         params.load(f)
+
+
+def test_a_run_with_every_stage_up_to_date_reads_no_raw_data(toy, tmp_path, monkeypatch):
+    """Only the inputs of stages that will run are fetched: with the cache emptied and an empty mirror, an
+    up-to-date run still succeeds, and a stage that must rerun names its missing input before anything runs."""
+    name = "bjs_ncvs_tables/cv17/readme.txt"
+    spec = yaml.safe_load((toy / "pipeline.yaml").read_text())
+    spec["stages"][0]["inputs"] = [name]
+    (toy / "pipeline.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
+    run(toy)  # fetched from the real mirror into the temporary cache
+    (tmp_path / "cache" / name).unlink()
+    (tmp_path / "empty-mirror").mkdir()
+    monkeypatch.setenv(paths.MIRROR_ENV, str(tmp_path / "empty-mirror"))
+    _, log = run(toy)
+    assert log.count("up to date, skipped") == 2
+    with pytest.raises(registry.InputError, match="not found in the mirror"):
+        run(toy, "seed=4")  # make must rerun, so its input is needed
+    assert json.loads((toy / "out" / "manifest.json").read_text())["params"]["seed"] == 3
