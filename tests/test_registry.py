@@ -25,7 +25,8 @@ def isolated(real_bytes, tmp_path, monkeypatch):
 
 def test_every_entry_names_a_source_licence_and_hash():
     for name, e in registry.entries().items():
-        assert len(e["sha256"]) == 64 and e["licence"] and e["source"].endswith("SOURCE.md"), name
+        doc = "README.md" if e.get("file") else "SOURCE.md"  # curated data: its folder's README
+        assert len(e["sha256"]) == 64 and e["licence"] and e["source"].endswith(doc), name
         assert e["url"] is None or (e["url"].startswith("https://") and len(e["url"].split("/")[5]) == 40), name
         assert e["url"] is not None or e.get("note"), f"{name}: no URL and no note saying why"
 
@@ -73,3 +74,24 @@ def test_a_mirror_that_does_not_exist_is_named(isolated, tmp_path, monkeypatch):
     monkeypatch.setenv(paths.MIRROR_ENV, "no-such-folder")
     with pytest.raises(registry.InputError, match=f"{paths.MIRROR_ENV}=no-such-folder: no such directory"):
         registry.fetch(NAME)
+
+
+# Entries without a URL that issue 13 replaces (full upstream files selected in code; the anti-detainer table in
+# data/curated/). Once they are gone from the registry this list is to be emptied; nothing may be added to it.
+EXPECTED_TO_FIX = {"anti_detainer_policies/anti_detainer_policies.csv",
+                   "deportationdata_287g/agreements_best_guess_subset_pre2015.csv",
+                   "deportationdata_287g/secondary_rosters_CRS2009_MPI2010.csv"}
+
+
+def test_every_entry_has_a_url_or_is_a_file_in_the_repository():
+    offenders = {p.split(":")[0] for p in registry.rule_violations()}
+    assert offenders - EXPECTED_TO_FIX == set(), registry.rule_violations()
+
+
+def test_the_rule_names_an_entry_with_neither_and_a_repository_file_that_does_not_exist():
+    fake = {"a/with-url.csv": {"url": "https://example.org/x.csv"},
+            "b/neither.csv": {"url": None},
+            "curated/gone.csv": {"file": "data/curated/gone.csv", "url": None},
+            "curated/here.csv": {"file": "data/registry.yaml"}}
+    assert registry.rule_violations(fake) == ["b/neither.csv: neither a url nor a file in the repository",
+                                              "curated/gone.csv: file data/curated/gone.csv is not in the repository"]

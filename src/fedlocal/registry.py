@@ -65,10 +65,45 @@ def _copy_from(source: Path):
     return download
 
 
+def rule_violations(registered: dict[str, dict] | None = None) -> list[str]:
+    """Entries that break the registry's rule: every input has a pinned public URL or is a file in the repository
+    (so anyone can rebuild without the project's mirror)."""
+    problems = []
+    for name, e in sorted((entries() if registered is None else registered).items()):
+        if e.get("file"):
+            if not (paths.ROOT / e["file"]).is_file():
+                problems.append(f"{name}: file {e['file']} is not in the repository")
+        elif not e.get("url"):
+            problems.append(f"{name}: neither a url nor a file in the repository")
+    return problems
+
+
+def repository_file(name: str) -> Path | None:
+    """The project's own copy of an input kept in the repository (entry key `file:`, e.g. data/curated/), or None."""
+    rel = entry(name).get("file")
+    return paths.ROOT / rel if rel else None
+
+
+def _verified_repository_file(name: str, path: Path, expected: str) -> Path:
+    if not path.is_file():
+        raise InputError(f"input {name!r}: the repository file {path.relative_to(paths.ROOT)} named in "
+                         f"{paths.REGISTRY_FILE.name} is missing; restore it from git.")
+    actual = sha256(path)
+    if actual != expected:
+        raise InputError(f"input {name!r}: {path.relative_to(paths.ROOT)} has SHA-256 {actual}, the registry says "
+                         f"{expected}. If you corrected it on purpose, record the change in its CHANGELOG.md and put "
+                         f"the new hash in {paths.REGISTRY_FILE.name}; else restore it from git.")
+    return path
+
+
 def fetch(name: str) -> Path:
-    """Local path of a verified raw input, fetching it into the cache (data/raw/) if needed."""
+    """Local path of a verified raw input: the repository's own file for curated data, else fetched into the
+    cache (data/raw/) from the mirror or the URL if needed."""
     e = entry(name)
     expected = e["sha256"]
+    own = repository_file(name)
+    if own is not None:
+        return _verified_repository_file(name, own, expected)
     target = paths.RAW_CACHE / name
     if target.is_file() and sha256(target) == expected:
         return target

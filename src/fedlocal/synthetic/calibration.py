@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import registry
+from fedlocal.data import bjs
 from fedlocal.synthetic.panel import PAPER_INTERVIEWS, PAPER_PERSONS, PAPER_WINDOW, Panel
 from fedlocal.vocab import RACE_ETH
 
-NATIONAL = "bjs_ncvs_tables/ncvs_violent_rate_national_1993_2017_assembled.csv"
 GROUP_RATES = "bjs_ncvs_tables/cv17/cv17t08.csv"
 NOT_COMPARABLE = (2006,)
 
@@ -50,7 +50,7 @@ def age_group(age) -> np.ndarray:
 
 def national_series() -> pd.DataFrame:
     """BJS violent victimization rate per 1,000 persons 12+ by year (series counted up to 10)."""
-    df = pd.read_csv(registry.fetch(NATIONAL))
+    df = bjs.national_violent_rates()
     return df[["year", "violent_rate_per_1000_12plus"]].rename(columns={"violent_rate_per_1000_12plus": "bjs_rate"})
 
 
