@@ -81,7 +81,7 @@ class Layout:
     manifest: Path
 
     @classmethod
-    def canonical(cls) -> "Layout":
+    def canonical(cls) -> Layout:
         return cls(
             figures=ROOT / "figures",
             tables=ROOT / "tables",
@@ -93,7 +93,7 @@ class Layout:
         )
 
     @classmethod
-    def at(cls, directory: str | os.PathLike) -> "Layout":
+    def at(cls, directory: str | os.PathLike) -> Layout:
         d = Path(directory)
         return cls(
             figures=d / "figures",

@@ -21,7 +21,7 @@ def _stamp(iso: str | None) -> str:
     if not iso:
         return "unknown"
     try:
-        t = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
+        t = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
     except ValueError:
         return str(iso)
     return t.strftime("%Y-%m-%d %H:%M UTC")
