@@ -59,3 +59,19 @@ def test_prepare_drops_interviews_without_covariates_and_checks_columns(sim):
         prepare(sim.interviews.drop(columns="sc"), sim.covariates)
     with pytest.raises(FedlocalError, match="county-covariates.parquet lacks"):
         prepare(sim.interviews, sim.covariates.drop(columns="region"))
+
+
+def test_within_design_on_informative_rows_equals_the_full_design_restricted(frame):
+    """Building the conditional-logit design on a row subset gives exactly those rows of the full design."""
+    from fedlocal.models.estimate import informative_subset
+
+    full = within_design(frame, group="latino")
+    info, rows = informative_subset(frame, frame[["sc", "jem", "tfm", "antidetainer"]].to_numpy(float), "latino")
+    sub = within_design(frame, group="latino", rows=rows)
+    assert sub.names == full.names  # the year dummies keep the group's full set of years
+    assert 0 < len(sub.y) == info.interviews_kept < len(full.y)
+    keep = rows[(frame["race_eth"] == "latino").to_numpy()]
+    np.testing.assert_array_equal(sub.X, full.X[keep])
+    np.testing.assert_array_equal(sub.person, full.person[keep])
+    assert sub.counts == {"persons": info.persons_kept, "interviews": info.interviews_kept,
+                          "counties": len(np.unique(full.county[keep]))}

@@ -51,3 +51,13 @@ def test_event_time_by_policy_collects_estimates_and_summaries():
     tiny = simulate(300, 10, seed=9)
     none, summary = eventtime.event_time_by_policy(prepare(tiny.interviews, tiny.covariates), tiny.panel, 2)
     assert none.empty and not summary["estimated"].any() and len(summary) == 4
+
+
+def test_month_index_parses_each_label_once_with_the_same_result():
+    from fedlocal.models.eventtime import _month_index
+
+    labels = np.array(["2005-01", "2016-12", "2005-01", "2010-07"] * 3, dtype=object)
+    expected = np.array([int(s[:4]) * 12 + int(s[5:7]) - 1 for s in labels])
+    np.testing.assert_array_equal(_month_index(labels), expected)
+    np.testing.assert_array_equal(_month_index(pd.Series(labels)), expected)
+    np.testing.assert_array_equal(_month_index(list(labels)), expected)

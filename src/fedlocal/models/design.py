@@ -45,8 +45,9 @@ class Design:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"persons": int(len(np.unique(self.person))), "interviews": int(len(self.y)),
-                "counties": int(len(np.unique(self.county)))}
+        # pd.unique hashes (linear); np.unique sorted a million strings on every call
+        return {"persons": int(len(pd.unique(self.person))), "interviews": int(len(self.y)),
+                "counties": int(len(pd.unique(self.county)))}
 
 
 def prepare(interviews: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
@@ -152,13 +153,18 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
 
 
 def within_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = None,
-                  extra: dict[str, np.ndarray] | None = None) -> Design:
+                  extra: dict[str, np.ndarray] | None = None, rows: np.ndarray | None = None) -> Design:
     """Design for the person fixed-effects (conditional) logit: only what changes within a person.
 
     Policies, time-varying covariates and year effects (`extra`: further columns aligned with `frame`,
-    e.g. event-time indicators, which then replace the policies).
+    e.g. event-time indicators, which then replace the policies). `rows` (a boolean mask aligned with
+    `frame`) builds the design on those rows only, e.g. the informative persons (under 1% of interviews):
+    the year dummies keep the group's full set of years, so the columns equal the full design's rows.
     """
     mask = np.ones(len(frame), dtype=bool) if group is None else (frame["race_eth"] == group).to_numpy()
+    years = sorted(frame["year"].unique() if group is None else frame.loc[mask, "year"].unique())
+    if rows is not None:
+        mask = mask & np.asarray(rows, dtype=bool)
     df = frame.loc[mask]
     cols: dict[str, np.ndarray] = {}
     if extra is not None:
@@ -167,7 +173,6 @@ def within_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
         cols.update({p: df[p].to_numpy(dtype=float) for p in policies})
     for v in ("employed", "income_bracket", "homeowner", "log_years_at_address"):
         cols[v] = df[v].to_numpy(dtype=float)
-    years = sorted(df["year"].unique())
     cols.update(_dummies(df["year"], [str(y) for y in years[1:]], "year"))
     names = list(cols)
     X = np.column_stack([cols[n] for n in names])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fedlocal.models.clogit import fit_conditional_logit, informative_rows
+from fedlocal.models.clogit import Informative, fit_conditional_logit, informative_rows
 from fedlocal.models.design import Design, hybrid_design, within_design
 from fedlocal.models.inference import Fit
 from fedlocal.models.logit import fit_logit
@@ -47,6 +47,26 @@ def hybrid_estimates(frame: pd.DataFrame, cluster: str = "county", survey_weight
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
+def informative_subset(frame: pd.DataFrame, exposure: np.ndarray, group: str | None = None,
+                       person_codes: np.ndarray | None = None) -> tuple[Informative, np.ndarray]:
+    """Which rows of `frame` the conditional logit uses (persons with outcome and exposure variation).
+
+    Found from the outcome, person and `exposure` (rows aligned with `frame`) alone, so that the design is
+    then built on these rows only (under 1% of interviews) rather than on all of them. Returns the counts
+    (over the group's rows) and a boolean mask aligned with `frame`. `person_codes`: factorized
+    `person_id`, when the caller already has them.
+    """
+    mask = np.ones(len(frame), dtype=bool) if group is None else (frame["race_eth"] == group).to_numpy()
+    if person_codes is None:
+        person_codes = pd.factorize(frame["person_id"])[0]
+    y = frame["violent"].to_numpy(dtype=float)
+    exposure = np.asarray(exposure, dtype=float).reshape(len(frame), -1)
+    info = informative_rows(y[mask], person_codes[mask], exposure[mask])
+    rows = np.zeros(len(frame), dtype=bool)
+    rows[mask] = info.keep_rows
+    return info, rows
+
+
 def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(None,) + GROUPS,
                           policies=POLICIES) -> pd.DataFrame:
     """Person fixed-effects logit: drop persons without outcome or exposure variation, then fit.
@@ -54,18 +74,19 @@ def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(
     Survey weights are not used: the conditional likelihood has no standard weighted form.
     """
     rows = []
+    exposure = frame[list(policies)].to_numpy(dtype=float)
+    person_codes = pd.factorize(frame["person_id"])[0]
     for g in groups:
-        d = within_design(frame, policies, group=g)
-        info = informative_rows(d.y, d.person, d.X[:, :len(policies)])
-        keep = info.keep_rows
+        info, used = informative_subset(frame, exposure, g, person_codes)
+        d = within_design(frame, policies, group=g, rows=used)
         fit = None
         if info.persons_kept >= MIN_INFORMATIVE:
-            fit = fit_conditional_logit(d.X[keep], d.y[keep], d.person[keep], d.names, d.clusters(cluster)[keep])
+            fit = fit_conditional_logit(d.X, d.y, d.person, d.names, d.clusters(cluster))
         for p in policies:
             est, se = fit.coef(p) if fit is not None else (float("nan"), float("nan"))
             rows.append(effect_row(est, se, model="conditional_logit", group=g or "all", policy=p,
                                    persons=info.persons_kept, interviews=info.interviews_kept,
-                                   counties=int(len(np.unique(d.county[keep]))), cluster=cluster, weighted=False,
+                                   counties=int(len(pd.unique(d.county))), cluster=cluster, weighted=False,
                                    persons_total=info.persons_total,
                                    persons_outcome_varies=info.persons_outcome_varies))
     return pd.DataFrame(rows)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
-from fedlocal.models.clogit import fit_conditional_logit, informative_rows
+from fedlocal.models.clogit import fit_conditional_logit
 from fedlocal.models.design import within_design
-from fedlocal.models.estimate import effect_row
+from fedlocal.models.estimate import effect_row, informative_subset
 from fedlocal.vocab import POLICIES
 
 MIN_PERSONS = 100  # below this many informative persons the event-time terms are not estimated
@@ -31,16 +31,22 @@ def start_months(panel: pd.DataFrame, policy: str) -> pd.Series:
 
 
 def _month_index(ym) -> np.ndarray:
-    s = pd.Series(ym).astype(str)
-    return s.str.slice(0, 4).astype(int).to_numpy() * 12 + s.str.slice(5, 7).astype(int).to_numpy() - 1
+    """Months since year 0 of 'YYYY-MM' labels; each distinct label is parsed once (a million rows share ~200)."""
+    codes, labels = pd.factorize(ym if isinstance(ym, pd.Series) else np.asarray(ym))
+    s = pd.Series(labels).astype(str)
+    index = s.str.slice(0, 4).astype(int).to_numpy() * 12 + s.str.slice(5, 7).astype(int).to_numpy() - 1
+    return index[codes]
 
 
 def event_steps(frame: pd.DataFrame, starts: pd.Series) -> np.ndarray:
     """6-month step of each interview relative to its county's start (NaN where the county never starts)."""
-    start = frame["county_fips"].astype(str).map(starts)
-    d = _month_index(frame["interview_month"]) - np.where(start.isna(), 0, _month_index(start.fillna("2000-01")))
+    codes, counties = pd.factorize(frame["county_fips"].astype(str))
+    start = pd.Series(counties).map(starts)  # per county, not per interview
+    never = start.isna().to_numpy()
+    start_index = np.where(never, 0, _month_index(start.fillna("2000-01")))
+    d = _month_index(frame["interview_month"]) - start_index[codes]
     steps = np.floor((d - 1) / 6)
-    return np.where(start.isna().to_numpy(), np.nan, steps)
+    return np.where(never[codes], np.nan, steps)
 
 
 def event_dummies(steps: np.ndarray, window: int) -> dict[str, np.ndarray]:
@@ -54,16 +60,17 @@ def event_time(frame: pd.DataFrame, panel: pd.DataFrame, policy: str, window: in
     """Event-time odds ratios for one policy and the joint test that all leads (steps < -1) are zero."""
     steps = event_steps(frame, start_months(panel, policy))
     dummies = event_dummies(steps, window)
-    d = within_design(frame, group=group, extra=dummies)
-    k = len(dummies)
-    info = informative_rows(d.y, d.person, d.X[:, :k])
+    # the indicators vary within a person exactly when the binned step does (no start and step -1 both
+    # mean all indicators zero): one exposure column finds the informative persons before any design
+    binned = np.clip(steps, -window, window)
+    info, used = informative_subset(frame, np.where(np.isnan(binned), -1.0, binned), group)
     summary = {"policy": policy, "group": group or "all", "persons": info.persons_kept,
                "interviews": info.interviews_kept, "counties_started": int(start_months(panel, policy).size)}
     if info.persons_kept < MIN_PERSONS:
         summary.update(estimated=False, lead_chi2=float("nan"), lead_df=0, lead_p=float("nan"))
         return pd.DataFrame(), summary
-    keep = info.keep_rows
-    fit = fit_conditional_logit(d.X[keep], d.y[keep], d.person[keep], d.names, d.clusters(cluster)[keep])
+    d = within_design(frame, group=group, extra=dummies, rows=used)
+    fit = fit_conditional_logit(d.X, d.y, d.person, d.names, d.clusters(cluster))
     rows = []
     for name in dummies:
         est, se = fit.coef(name)
