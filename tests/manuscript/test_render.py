@@ -179,6 +179,13 @@ def test_colophon_variables_from_manifest():
     assert v["finished"] == "2026-01-02 03:09 UTC"
     assert v["planted"] == "sc x latino: 1.2"
     assert "synthetic" in v["data_source"] and "seed 7" in v["data_source"]
+    assert v["stage_runs"] == "unknown"
+    stages = {"models": {"finished": "2026-01-05T10:00:00+00:00"}, "policies": {"finished": "2026-01-02T03:05:00+00:00"},
+              "ncvs": {"finished": "2026-01-05T09:30:00+00:00"}}
+    dated = colophon_variables({**MANIFEST, "stages": stages, "lock_sha256": "cd" * 32})
+    assert dated["stage_runs"] == ("policies 2026-01-02 03:05 UTC; ncvs 2026-01-05 09:30 UTC; "
+                                   "models 2026-01-05 10:00 UTC")
+    assert dated["lock_sha256"] == "cd" * 6
     dirty = colophon_variables({**MANIFEST, "git_dirty": True, "git_commit": None})
     assert dirty["tree"] == "with uncommitted changes" and dirty["commit"].startswith("unknown")
 

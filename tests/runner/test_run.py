@@ -197,3 +197,36 @@ def test_a_run_with_every_stage_up_to_date_reads_no_raw_data(toy, tmp_path, monk
     with pytest.raises(registry.InputError, match="not found in the mirror"):
         run(toy, "seed=4")  # make must rerun, so its input is needed
     assert json.loads((toy / "out" / "manifest.json").read_text())["params"]["seed"] == 3
+
+
+def test_git_state_is_taken_before_the_run_writes_and_the_lock_is_recorded(toy, monkeypatch):
+    """A rerun rewrites tracked outputs (manifest, notebooks); a clean checkout must still be recorded as clean."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=toy, check=True, capture_output=True)
+
+    (toy / "requirements.lock").write_text("numpy==1.0 --hash=sha256:00\n")
+    monkeypatch.setattr(paths, "ROOT", toy)  # the project is the toy folder, for the runner and the kernels
+    monkeypatch.setenv(paths.ROOT_ENV, str(toy))
+    git("init", "-q")
+    run(toy)
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first run")
+    manifest, _ = run(toy, force=True)
+    assert manifest["git_dirty"] is False and len(manifest["git_commit"]) == 40
+    assert manifest["lock_sha256"] == registry.sha256(toy / "requirements.lock")
+    (toy / "p.yaml").write_text("seed: 4\n")  # a tracked file changed before the run: dirty
+    manifest, _ = run(toy)
+    assert manifest["git_dirty"] is True
+
+
+def test_an_unchanged_rerun_writes_the_same_executed_notebooks(toy):
+    """Executed notebooks are committed: a forced rerun with the same parameters must not change a byte."""
+    run(toy)
+    first = {p.name: p.read_bytes() for p in (toy / "out" / "notebooks").glob("*.ipynb")}
+    run(toy, force=True)
+    again = {p.name: p.read_bytes() for p in (toy / "out" / "notebooks").glob("*.ipynb")}
+    assert set(first) == {"01-make-numbers.ipynb", "02-summarise-numbers.ipynb"} and again == first
+    nb = json.loads(first["01-make-numbers.ipynb"])
+    assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(len(nb["cells"]))]

@@ -45,6 +45,10 @@ def colophon_variables(manifest: dict) -> dict[str, str]:
     else:
         data_source = str(source)
     versions = manifest.get("versions") or {}
+    stages = manifest.get("stages") or {}
+    # Each stage's own date: an up-to-date stage is not rerun, so one interval would misdate the older ones.
+    stage_runs = "; ".join(f"{name} {_stamp(rec.get('finished'))}" for name, rec in
+                           sorted(stages.items(), key=lambda kv: (kv[1].get("finished") or "", kv[0])))
     return {
         "run_name": str(manifest.get("run_name", "unknown")),
         "commit": commit[:12] if commit else "unknown (not run from a git checkout)",
@@ -54,6 +58,8 @@ def colophon_variables(manifest: dict) -> dict[str, str]:
         "overrides": ", ".join(manifest.get("overrides") or []) or "none",
         "started": _stamp(manifest.get("started")),
         "finished": _stamp(manifest.get("finished")),
+        "stage_runs": stage_runs or "unknown",
+        "lock_sha256": str(manifest.get("lock_sha256") or "unknown")[:12],
         "ncvs_source": str(source),
         "data_source": data_source,
         "seed": str(p.get("seed", "unknown")),

@@ -56,14 +56,26 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     return executed
 
 
+TIMING_KEYS = ("start_time", "end_time", "duration")  # papermill's clock readings (the manifest keeps the seconds)
+
+
 def make_portable(executed: Path, stage: Stage, run: Run) -> None:
-    """Executed notebooks are committed: record repository-relative paths, never this machine's."""
+    """Executed notebooks are committed: record repository-relative paths, never this machine's, and nothing
+    that changes when the same notebook runs again (random cell ids, clock readings), so an unchanged rerun
+    leaves `git status` clean."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     meta = nb.metadata.get("papermill", {})
     meta["input_path"] = stage.notebook
     meta["output_path"] = paths.relative_to_root(run.layout.notebooks / executed.name)
+    for key in TIMING_KEYS:
+        meta.pop(key, None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)  # nbclient's iopub timestamps
+        for key in TIMING_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
     text = nbformat.writes(nb).replace(str(paths.ROOT) + "/", "")
     executed.write_text(text)
 

@@ -49,14 +49,29 @@ def write(layout: Layout, manifest: dict) -> None:
     paths.write_atomic(layout.manifest, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
-def header(run: Run, stages: list[Stage], started: str) -> dict:
-    """The run-level facts, refreshed every time the manifest is written."""
+LOCK_FILE = "requirements.lock"
+
+
+def source_state() -> dict:
+    """The commit, whether the tracked files differ from it, and the lock file's hash: taken once, before the run
+    writes anything (its own outputs are tracked files, so asking afterwards would always find changes)."""
+    commit = git("rev-parse", "HEAD")
+    lock = paths.ROOT / LOCK_FILE
+    return {
+        "git_commit": commit,
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None,
+        "lock_file": LOCK_FILE if lock.is_file() else None,
+        "lock_sha256": registry.sha256(lock) if lock.is_file() else None,
+    }
+
+
+def header(run: Run, stages: list[Stage], started: str, source: dict | None = None) -> dict:
+    """The run-level facts, refreshed every time the manifest is written; `source` from source_state() at the start."""
     names = sorted({n for s in stages for n in s.inputs})
     return {
         "run_name": run.name,
         "canonical": run.root is None,
-        "git_commit": git("rev-parse", "HEAD"),
-        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        **(source_state() if source is None else source),
         "params_file": paths.relative_to_root(run.params_file),
         "params_sha256": registry.sha256(run.params_file),
         "overrides": list(run.overrides),

@@ -87,6 +87,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
             for name in s.inputs:
                 registry.fetch(name)
     started = _now()
+    source = manifests.source_state()  # before anything is written
     manifest.setdefault("stages", {})
     t_all = time.monotonic()
     ran: set[str] = set()
@@ -114,7 +115,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
             "finished": _now(),
         }
         merge_variables(layout)
-        manifest.update(manifests.header(run, stages, started))
+        manifest.update(manifests.header(run, stages, started, source))
         manifests.write(layout, manifest)
         ran.add(stage.name)
         say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
@@ -126,7 +127,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
         say(f"nothing to do: every stage is up to date ({time.monotonic() - t_all:.1f} s)")
         return manifest
     merge_variables(layout)
-    manifest.update(manifests.header(run, stages, started))
+    manifest.update(manifests.header(run, stages, started, source))
     manifest["finished"] = _now()
     manifests.write(layout, manifest)
     say(f"finished in {time.monotonic() - t_all:.1f} s; manifest: {paths.relative_to_root(layout.manifest)}")
