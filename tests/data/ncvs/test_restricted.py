@@ -6,7 +6,7 @@ import pytest
 from fedlocal import paths
 from fedlocal.data.ncvs import restricted
 from fedlocal.data.ncvs.schema import BASE_COLUMNS, NCVSSchemaError
-from fixtures.ncvs_raw import raw_files, write
+from fixtures.ncvs_raw import PERIOD_A, raw_files, write
 
 
 @pytest.mark.parametrize("ext", [".csv", ".parquet", ".dta"])
@@ -59,7 +59,9 @@ def test_wrong_type_and_bad_codes_name_column_example_and_count(tmp_path):
 def test_duplicate_person_interviews_are_refused(tmp_path):
     person, household, incident = raw_files()
     person = pd.concat([person, person.iloc[[4]]])
-    with pytest.raises(NCVSSchemaError, match=r"duplicate person-interview keys .*: 2 rows share a key"):
+    # named by the file's own key (IDPER, YEARQ), not the internal person_id
+    with pytest.raises(NCVSSchemaError, match=r"person_2005_2014.csv: 2 rows share a person-interview key \(IDPER, YEARQ\), "
+                                              r"e.g. IDPER='200201', YEARQ='20101'"):
         restricted.load(write(tmp_path, person, household, incident))
 
 
@@ -75,3 +77,54 @@ def test_incident_without_times_is_refused(tmp_path):
     incident.loc[0, "V4016"] = None
     with pytest.raises(restricted.RestrictedDataError, match=r"'V4016' \(times in reference period\): 1 of 4 rows"):
         restricted.load(write(tmp_path, person, household, incident))
+
+
+# Malformed extracts the loader once accepted or crashed on (issue 17): each is refused with file, column and example.
+
+def test_unknown_county_codes_are_refused(tmp_path):
+    person, household, incident = raw_files()
+    person.loc[[4, 5], "COUNTY"] = 999  # 48999 is not a Texas county; it would count as never exposed
+    with pytest.raises(NCVSSchemaError, match=r"person_2005_2014.csv: columns STATE/COUNTY: 2 person-interviews have county codes "
+                                              r"that are not counties of the 2010 frame \(e.g. 48999\)"):
+        restricted.load(write(tmp_path, person, household, incident))
+
+
+def test_old_county_codes_map_onto_the_2010_frame(tmp_path):
+    person, household, incident = raw_files()
+    person.loc[[4, 5], ["STATE", "COUNTY"]] = [12, 25]  # Dade County FL (12025) became Miami-Dade (12086) in 1997
+    df = restricted.load(write(tmp_path, person, household, incident))
+    assert set(df["county_fips"]) == {"06037", "12086"}
+
+
+def test_incidents_of_persons_missing_from_the_person_file_stop_the_load(tmp_path):
+    person, household, incident = raw_files()
+    incident.loc[len(incident)] = ["1001", "100199", PERIOD_A, 11, 1]
+    with pytest.raises(NCVSSchemaError, match=r"incident_2005_2014.csv: 1 incident person-interviews have no row in the person file "
+                                              r"\(e.g. IDPER='100199', YEARQ='20101'\)"):
+        restricted.load(write(tmp_path, person, household, incident))
+
+
+def test_duplicate_person_rows_cannot_double_count_incidents(tmp_path):
+    person, household, incident = raw_files()
+    person = pd.concat([person, person.iloc[[0]]])  # IDPER 100101 in 20101 twice; it has a violent incident
+    with pytest.raises(NCVSSchemaError, match=r"2 rows share a person-interview key \(IDPER, YEARQ\), e.g. IDPER='100101'"):
+        restricted.load(write(tmp_path, person, household, incident))
+
+
+@pytest.mark.parametrize("month", [0, 13])
+def test_impossible_interview_months_name_file_column_and_example(tmp_path, month):
+    person, household, incident = raw_files()
+    person.loc[2, "INTMONTH"] = month
+    with pytest.raises(NCVSSchemaError, match=rf"person_2005_2014.csv: column 'INTMONTH' \(interview_month\): 1 of 6 rows are not "
+                                              rf"months 1..12 \(e.g. {month}\)"):
+        restricted.load(write(tmp_path, person, household, incident))
+
+
+def test_missing_columns_of_every_file_are_reported_together(tmp_path):
+    person, household, incident = raw_files()
+    write(tmp_path, person.drop(columns=["V3014"]), household.drop(columns=["V2026"]), incident.drop(columns=["V4016"]))
+    with pytest.raises(NCVSSchemaError) as err:
+        restricted.load(tmp_path)
+    msg = str(err.value)
+    for file, column in (("person", "V3014"), ("household", "V2026"), ("incident", "V4016")):
+        assert f"{file}_2005_2014.csv: missing column(s) {column}" in msg

@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from fedlocal import paths
-from fedlocal.data.counties import fips5
+from fedlocal.data.counties import county_frame, fips5, to_2010
 from fedlocal.data.ncvs.schema import BASE_COLUMNS, NCVSSchemaError, conform, reference_period, validate
 
 MAPPING_FILE = Path(__file__).with_name("restricted_mapping.yaml")
@@ -124,12 +124,29 @@ def _apply(df: pd.DataFrame, field: str, entry, where: str, problems: _Problems)
     return num
 
 
+def _missing(df: pd.DataFrame, cols: list[str], path: Path) -> list[str]:
+    """What the mapping names and the file lacks, as one line per file (empty when nothing is missing)."""
+    missing = list(dict.fromkeys(c for c in cols if c not in df.columns))
+    if not missing:
+        return []
+    return [f"{path}: missing column(s) {', '.join(missing)} named in the mapping ({MAPPING_FILE.name}); the file has "
+            f"{len(df.columns)} columns, e.g. {', '.join(map(str, df.columns[:8]))}."]
+
+
 def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise RestrictedDataError(f"{path}: missing column(s) {', '.join(missing)} named in the mapping "
-                                  f"({MAPPING_FILE.name}); the file has {len(df.columns)} columns, "
-                                  f"e.g. {', '.join(map(str, df.columns[:8]))}.")
+    lines = _missing(df, cols, path)
+    if lines:
+        raise RestrictedDataError(lines[0])
+
+
+def _duplicates(df: pd.DataFrame, cols: list[str], path: Path, what: str) -> None:
+    """Refuse rows that share a key, naming the file's own key columns and an example (double counting otherwise)."""
+    dup = df.duplicated(cols, keep=False)
+    if dup.any():
+        ex = df.loc[dup, cols].astype(str).iloc[0]
+        example = ", ".join(f"{c}={ex[c]!r}" for c in cols)
+        raise RestrictedDataError(f"{path.name}: {int(dup.sum())} rows share a {what} key ({', '.join(cols)}), e.g. {example}; "
+                                  "each key must appear once. Remove the duplicates in the extract.")
 
 
 def violent_counts(incidents: pd.DataFrame, mapping: dict, path: Path) -> pd.DataFrame:
@@ -154,33 +171,62 @@ def violent_counts(incidents: pd.DataFrame, mapping: dict, path: Path) -> pd.Dat
     return out.groupby(["person", "period"], as_index=False)["violent_count"].sum()
 
 
+def _unknown_counties(fips: pd.Series, known, where: str, columns: str) -> None:
+    """A county code outside the frame would silently count as never exposed: refuse it."""
+    known = set(county_frame()["fips"]) if known is None else set(known)
+    mapped = to_2010(fips)
+    bad = ~mapped.isin(known).to_numpy()
+    if bad.any():
+        examples = ", ".join(sorted(set(fips[bad].astype(str)))[:5])
+        raise RestrictedDataError(f"{where}: columns {columns}: {int(bad.sum()):,} person-interviews have county codes that are not "
+                                  f"counties of the 2010 frame (e.g. {examples}); check the state and county columns in the mapping.")
+
+
+def _orphan_incidents(counts: pd.DataFrame, persons: pd.DataFrame, path: Path, keys: dict) -> None:
+    """Incidents of person-interviews absent from the person file would be dropped silently: stop instead."""
+    linked = counts.merge(persons, on=["person", "period"], how="left", indicator=True)
+    orphan = linked["_merge"] == "left_only"
+    if orphan.any():
+        ex = linked.loc[orphan].iloc[0]
+        raise RestrictedDataError(f"{path.name}: {int(orphan.sum())} incident person-interviews have no row in the person file "
+                                  f"(e.g. {keys['person']}={ex['person']!r}, {keys['period']}={ex['period']!r}); "
+                                  "their victimizations would be lost. Use matching person and incident extracts.")
+
+
 def load(directory: str | Path | None = None, mapping: dict | None = None, first_year: int = 2005,
-         last_year: int = 2014) -> pd.DataFrame:
-    """The restricted person-interview frame in the schema (without exposure), validated."""
+         last_year: int = 2014, known_counties=None) -> pd.DataFrame:
+    """The restricted person-interview frame in the schema (without exposure), validated.
+
+    `known_counties`: the county FIPS codes of the analysis frame (default: the 2010 county frame).
+    """
     directory = Path(directory) if directory is not None else data_dir()
     mapping = mapping or load_mapping()
     fmts = [f.lower() for f in mapping["formats"]]
     files = {k: _find(directory, pat, fmts, k) for k, pat in mapping["files"].items()}
     person, household, incidents = (read_table(files[k]) for k in ("person", "household", "incident"))
-    keys, pm, hm = mapping["keys"], mapping["person"], mapping["household"]
-    _require(person, [keys["household"], keys["person"], keys["period"]] + [_spec(e)["column"] for e in pm.values()], files["person"])
-    _require(household, [keys["household"], keys["period"]] + [_spec(e)["column"] for e in hm.values()], files["household"])
+    keys, pm, hm, inc = mapping["keys"], mapping["person"], mapping["household"], mapping["incident"]
+    missing = (_missing(person, [keys["household"], keys["person"], keys["period"]] + [_spec(e)["column"] for e in pm.values()],
+                        files["person"])
+               + _missing(household, [keys["household"], keys["period"]] + [_spec(e)["column"] for e in hm.values()], files["household"])
+               + _missing(incidents, [keys["person"], keys["period"], inc["type_of_crime"], inc["times"]], files["incident"]))
+    if missing:
+        raise RestrictedDataError("the NCVS files lack columns the mapping names:\n  - " + "\n  - ".join(missing))
+    _duplicates(person, [keys["person"], keys["period"]], files["person"], "person-interview")
 
     problems = _Problems()
     pw, hw = files["person"].name, files["household"].name
     f = {field: _apply(person, field, entry, pw, problems) for field, entry in pm.items()}
     h = {field: _apply(household, field, entry, hw, problems) for field, entry in hm.items()}
+    month_col = _spec(pm["interview_month"])["column"]
+    problems.add(pw, month_col, "interview_month", (f["interview_month"].notna() & ~f["interview_month"].between(1, 12)).to_numpy(),
+                 person[month_col], "are not months 1..12")
     if problems.lines:
         raise RestrictedDataError("the NCVS files do not fit the mapping:\n  - " + "\n  - ".join(problems.lines)
                                   + f"\nFix the files or the mapping ({MAPPING_FILE.name}).")
 
     hh = pd.DataFrame({"hh": household[keys["household"]].astype(str), "period": household[keys["period"]].astype(str),
                        "income_bracket": h["income_bracket"], "homeowner": h["homeowner"]})
-    dup = hh.duplicated(["hh", "period"], keep=False)
-    if dup.any():
-        ex = hh.loc[dup].iloc[0]
-        raise RestrictedDataError(f"{hw}: {int(dup.sum())} rows share a household-interview key ({keys['household']}, {keys['period']}) "
-                                  f"(e.g. {ex['hh']!r}, {ex['period']!r}).")
+    _duplicates(household, [keys["household"], keys["period"]], files["household"], "household-interview")
     race = f["race"].where(f["hispanic"] != 1, "latino")
     df = pd.DataFrame({
         "person": person[keys["person"]].astype(str), "hh": person[keys["household"]].astype(str),
@@ -191,6 +237,8 @@ def load(directory: str | Path | None = None, mapping: dict | None = None, first
         "race_eth": race, "marital": f["marital"], "education": f["education"], "employed": f["employed"],
         "years_at_address": f["years_at_address"],
     })
+    _unknown_counties(df["county_fips"], known_counties, pw, f"{_spec(pm['state_fips'])['column']}/{_spec(pm['county_fips'])['column']}")
+    df["county_fips"] = to_2010(df["county_fips"]).to_numpy()
     df["year"] = df["interview_month"].str[:4].astype(int)
     df = df.merge(hh, on=["hh", "period"], how="left", validate="many_to_one")
     nohh = df["income_bracket"].isna()
@@ -199,7 +247,8 @@ def load(directory: str | Path | None = None, mapping: dict | None = None, first
         raise RestrictedDataError(f"{pw}: {int(nohh.sum())} person-interviews have no household record in {hw} "
                                   f"(e.g. {keys['household']}={ex['hh']!r}, {keys['period']}={ex['period']!r}).")
     counts = violent_counts(incidents, mapping, files["incident"])
-    df = df.merge(counts, on=["person", "period"], how="left")
+    _orphan_incidents(counts, df[["person", "period"]], files["incident"], keys)
+    df = df.merge(counts, on=["person", "period"], how="left", validate="one_to_one")
     df["violent_count"] = df["violent_count"].fillna(0).astype(int)
     df["violent"] = (df["violent_count"] > 0).astype(int)
     df["ref_start"], df["ref_end"] = reference_period(df["interview_month"])
