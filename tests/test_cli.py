@@ -26,3 +26,18 @@ def test_a_folder_that_is_not_the_project_is_named_with_the_fix(tmp_path):
     assert res.returncode == 2
     assert str(tmp_path) in res.stderr and "no pipeline.yaml" in res.stderr and paths.ROOT_ENV in res.stderr
     assert _fedlocal("params", **{paths.ROOT_ENV: str(tmp_path)}).returncode == 0  # the package's own reference
+
+
+def test_check_validates_the_restricted_files_of_a_restricted_run(tmp_path):
+    """`fedlocal check` of a restricted run loads FEDLOCAL_NCVS_DIR: a bad extract is named before anything runs."""
+    from fixtures.ncvs_raw import raw_files, write
+
+    person, household, incident = raw_files()
+    person.loc[2, "INTMONTH"] = 13
+    write(tmp_path, person, household, incident)
+    res = _fedlocal("check", "--set", "ncvs_source=restricted", **{paths.RESTRICTED_ENV: str(tmp_path)})
+    assert res.returncode == 2
+    assert "INTMONTH" in res.stderr and "not months 1..12" in res.stderr
+
+    res = _fedlocal("check", "--set", "ncvs_source=restricted", **{paths.RESTRICTED_ENV: str(tmp_path / "absent")})
+    assert res.returncode == 2 and "not a directory" in res.stderr

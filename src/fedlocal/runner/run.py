@@ -163,3 +163,9 @@ def check(params_file: str | Path | None = None, overrides=(), pipeline_file: st
     names = sorted({n for s in stages for n in s.inputs})
     registry.fetch_all(names)
     say(f"inputs: {len(names)} raw files verified (SHA-256)")
+    if run.values["ncvs_source"] == "restricted":
+        # the whole load: every rule the stage applies, before hours are spent on earlier stages
+        from fedlocal.data.ncvs import restricted
+
+        restricted.load(first_year=run.values["first_year"], last_year=run.values["last_year"])
+        say(f"restricted NCVS: the files in {paths.RESTRICTED_ENV} load and validate against the mapping")
