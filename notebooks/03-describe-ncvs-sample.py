@@ -44,6 +44,7 @@ county_sd = 0.25
 person_sd = 0.8
 first_year = 2005
 last_year = 2014
+disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
 import numpy as np

@@ -42,6 +42,7 @@ input_dir = ""
 output_dir = ""
 cluster = "county"
 survey_weights = False
+disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
 import pandas as pd

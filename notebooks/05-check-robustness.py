@@ -41,6 +41,7 @@ output_dir = ""
 cluster = "county"
 survey_weights = False
 event_window = 6
+disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
 import pandas as pd

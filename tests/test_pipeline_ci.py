@@ -135,3 +135,56 @@ def test_the_crime_stage_is_byte_identical_under_two_hash_seeds(ci_run, tmp_path
         outputs[seed] = {o: Layout.at(out).resolve(o).read_bytes() for o in crime.outputs}
     different = [o for o in crime.outputs if outputs["0"][o] != outputs["4242"][o]]
     assert different == [], f"outputs that depend on PYTHONHASHSEED: {different}"
+
+
+def _significant_digits(x: float) -> int:
+    digits = f"{abs(x):.15g}".replace(".", "").lstrip("0").rstrip("0")
+    return len(digits)
+
+
+def test_a_restricted_run_releases_only_disclosure_safe_outputs(ci_run, tmp_path, monkeypatch):
+    """The research-data-center path end to end: the CI run's synthetic panel written as raw NCVS files, then the
+    NCVS stages on it as a restricted run: rounded and suppressed tables and numbers, notebooks without printed
+    output, and a confidential review bundle."""
+    import shutil
+
+    import nbformat
+
+    from fedlocal.data.ncvs import schema
+    from fedlocal.report import disclosure, release
+    from fixtures.ncvs_raw import from_interviews, write
+
+    interviews, _ = schema.read(Layout.at(ci_run).resolve("data/ncvs-interviews.parquet"))
+    (tmp_path / "rdc").mkdir()
+    files = write(tmp_path / "rdc", *from_interviews(interviews))
+    monkeypatch.setenv(paths.RESTRICTED_ENV, str(files))
+    run = tmp_path / "run"
+    shutil.copytree(ci_run, run)
+    runner.run_pipeline(paths.PARAMS / "ci.yaml", ["ncvs_source=restricted"], out=run, only=["ncvs", "models", "robustness"],
+                        progress=False, say=lambda s: None)
+    lay = Layout.at(run)
+    stages = {s.name: s for s in runner.load_stages()}
+    for name in ("ncvs", "models", "robustness"):
+        for output in stages[name].outputs:
+            path = lay.resolve(output)
+            if output.endswith(".csv") and output.startswith("tables/"):
+                table = pd.read_csv(path)
+                roles = release.table_roles(table)
+                for column in roles["estimates"]:
+                    values = pd.to_numeric(table[column], errors="coerce").dropna()
+                    assert all(_significant_digits(v) <= 4 for v in values), (output, column)
+                for column in roles["counts"] + ([roles["n"]] if roles["n"] else []):
+                    values = pd.to_numeric(table[column], errors="coerce").dropna()
+                    assert all(disclosure.round_count(v) == v for v in values), (output, column)
+            elif output.startswith("variables/"):
+                for value in yaml.safe_load(path.read_text())[name].values():
+                    for part in str(value).split("–"):
+                        number = pd.to_numeric(part.rstrip("%").replace(",", ""), errors="coerce")
+                        assert pd.isna(number) or _significant_digits(number) <= 4, (output, value)
+        notebook = nbformat.read(lay.notebooks / (stages[name].notebook_path.stem + ".ipynb"), as_version=4)
+        printed = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream" and release.WITHHELD_OUTPUT not in o.get("text", "")]
+        assert printed == [], name
+    bundle = (run / "disclosure" / "review-bundle.md").read_text()
+    assert "CONFIDENTIAL" in bundle and "tables/main-estimates.csv" in bundle and "variables/ncvs.yml" in bundle
+    assert (run / "disclosure" / "review-bundle.csv").is_file()

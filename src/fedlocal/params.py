@@ -99,6 +99,9 @@ SCHEMA: dict[str, Param] = {
                                  "Synthetic data only: odds ratios planted per policy x group (missing cells = 1.0)."),
     "county_sd": Param("float", 0.25, "Synthetic data only: SD of the county random intercept (log-odds).", lo=0.0, hi=3.0),
     "person_sd": Param("float", 0.8, "Synthetic data only: SD of the person random intercept (log-odds).", lo=0.0, hi=5.0),
+    "disclosure": Param("bool", False, "Release only disclosure-safe NCVS outputs (Census DRB rules: counts rounded on the schedule, "
+                        "estimates to 4 significant digits, cells under 15 suppressed, printed notebook output withheld) and "
+                        "write a confidential review bundle; always on when ncvs_source is 'restricted'."),
     # models (04, 05)
     "cluster": Param("choice", "county", "Cluster for standard errors.", choices=CLUSTERS),
     "survey_weights": Param("bool", False, "Weight models by the person weight.", ),

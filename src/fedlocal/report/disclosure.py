@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from fedlocal.paths import write_atomic
 
 MIN_COUNT = 15
 SIG_DIGITS = 4
@@ -291,16 +293,10 @@ def _md_cell(v) -> str:
     return str(v).replace("|", "\\|")
 
 
-def _md_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "|".join("---" for _ in df.columns) + "|"]
     lines += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
     return "\n".join(lines) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_review_bundle(path: str | Path, outputs: Sequence[Protected], min_n: int = MIN_COUNT) -> tuple[Path, Path]:
@@ -338,20 +334,18 @@ def write_review_bundle(path: str | Path, outputs: Sequence[Protected], min_n: i
         c = p.cells
         parts.append(f"### {p.name}\n")
         parts.append(f"{len(c)} cells, {int(c['withheld'].sum())} withheld.\n")
-        parts.append(_md_table(c.drop(columns=["output"])))
+        parts.append(markdown_table(c.drop(columns=["output"])))
     parts.append("## Implicit-sample check\n")
     if flagged.empty:
         parts.append(f"No two released cells have unweighted samples that differ by 1 to {min_n - 1} observations.\n")
     else:
         parts.append(f"{len(flagged)} pair(s) of released cells whose unweighted samples differ by fewer than "
                      f"{min_n} observations; the reviewer decides whether one sample contains the other.\n")
-        parts.append(_md_table(flagged))
-    _write_atomic(path, "\n".join(parts))
+        parts.append(markdown_table(flagged))
+    write_atomic(path, "\n".join(parts))
     csv_path = path.with_suffix(".csv")
     flagged_rows = flagged.assign(record="implicit-sample")
     body = pd.concat([cells.assign(record="cell"), flagged_rows], ignore_index=True)
     body = body[["record", *[c for c in body.columns if c != "record"]]]
-    tmp = csv_path.with_name(csv_path.name + ".tmp")
-    body.to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, csv_path)
+    write_atomic(csv_path, body.to_csv(index=False, lineterminator="\n"))
     return path, csv_path

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fedlocal import FedlocalError, paths, registry
 from fedlocal.paths import Layout
+from fedlocal.report import release
 from fedlocal.runner.plan import Run
 from fedlocal.runner.stages import Stage
 
@@ -53,7 +54,19 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
         else:
             os.environ["MPLBACKEND"] = env_before
     make_portable(executed, stage, run)
+    if "disclosure" in stage.params and release.active(run.values):
+        protect_outputs(stage, run, staging, executed)
     return executed
+
+
+def protect_outputs(stage: Stage, run: Run, staging: Path, executed: Path) -> None:
+    """NCVS-derived stages (those taking the `disclosure` parameter) of a restricted or disclosure run release only
+    rounded, suppressed numbers; the exact cells go to the run's confidential review bundle."""
+    interviews = staging / "data" / "ncvs-interviews.parquet"
+    if not interviews.is_file():
+        interviews = run.layout.data / "ncvs-interviews.parquet"
+    released = release.protect_stage(staging, list(stage.outputs), executed, release.sample_size(interviews))
+    release.record_stage(run.layout.manifest.parent / "disclosure", stage.name, released)
 
 
 TIMING_KEYS = ("start_time", "end_time", "duration")  # papermill's clock readings (the manifest keeps the seconds)
