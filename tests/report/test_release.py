@@ -76,3 +76,15 @@ def test_an_interval_is_two_estimates(tmp_path):
     path.write_text(yaml.safe_dump({"models": {"sc_all_ci": "0.791064–1.0727455", "persons": "354,745"}}))
     release.protect_variables(path, sample_n=354_745)
     assert yaml.safe_load(path.read_text())["models"] == {"sc_all_ci": "0.7911–1.073", "persons": "355,000"}
+
+
+def test_review_bundle_names_every_released_output(tmp_path):
+    path = tmp_path / "variables" / "ncvs.yml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump({"ncvs": {"persons": "354,941"}}))
+    released = [release.protect_variables(path, sample_n=354_941),
+                release.protect_frame(pd.DataFrame({"group": ["all"], "odds_ratio": [1.2], "persons": [500]}),
+                                      "tables/main-estimates.csv", sample_n=500)]
+    bundle = release.record_stage(tmp_path / "disclosure", "ncvs", released).read_text()
+    assert "### variables/ncvs.yml" in bundle and "### tables/main-estimates.csv" in bundle
+    assert "ncvs.persons" in bundle and "354941" in bundle.replace(",", "")  # exact N stays in the confidential bundle

@@ -58,12 +58,12 @@ def protect_frame(df: pd.DataFrame, name: str, sample_n: int) -> disclosure.Prot
     return disclosure.protect_table(df, name=name, **roles)
 
 
-def _variable_cells(values: dict, name: str, sample_n: int) -> tuple[dict, list[tuple]]:
+def _variable_cells(values: dict, output: str, sample_n: int, prefix: str = "") -> tuple[dict, list[tuple]]:
     """Quoted numbers: counts (by key name) on the schedule, every other number to 4 significant digits."""
     out, records = {}, []
     for key, value in values.items():
         if isinstance(value, dict):
-            inner, rec = _variable_cells(value, f"{name}.{key}", sample_n)
+            inner, rec = _variable_cells(value, output, sample_n, f"{prefix}{key}.")
             out[key], records = inner, records + rec
             continue
         parts = str(value).split(RANGE_DASH)
@@ -81,17 +81,18 @@ def _variable_cells(values: dict, name: str, sample_n: int) -> tuple[dict, list[
                 kind, n, rel = "estimate", sample_n, disclosure.release_estimate(number, sample_n)
             shown = rel.shown if isinstance(rel.shown, str) else (f"{rel.shown:,}" if "," in core else f"{rel.shown:g}")
             shown_parts.append(shown + ("%" if part.endswith("%") and not rel.withheld else ""))
-            records.append((name, key, key, kind, part, shown_parts[-1], rel.withheld, n, rel.rule))
+            records.append((output, prefix + key, key, kind, part, shown_parts[-1], rel.withheld, n, rel.rule))
         out[key] = RANGE_DASH.join(shown_parts)
     return out, records
 
 
 def protect_variables(path: Path, sample_n: int) -> disclosure.Protected:
     values = yaml.safe_load(path.read_text()) or {}
-    released, records = _variable_cells(values, path.stem, sample_n)
+    output = f"variables/{path.name}"
+    released, records = _variable_cells(values, output, sample_n)
     write_atomic(path, yaml.safe_dump(released, sort_keys=True, allow_unicode=True))
     cells = pd.DataFrame.from_records(records, columns=disclosure.CELL_COLUMNS)
-    return disclosure.Protected(name=f"variables/{path.name}", table=pd.DataFrame(), cells=cells)
+    return disclosure.Protected(name=output, table=pd.DataFrame(), cells=cells)
 
 
 def scrub_notebook(path: Path) -> int:
