@@ -32,6 +32,21 @@ def test_annualize_uses_anchors_outside_the_window_and_skips_missing():
     assert len(got) == 20
 
 
+def test_annualize_equals_np_interp_county_by_county():
+    """The vectorized interpolation gives exactly np.interp's numbers, county by county."""
+    rng = np.random.default_rng(3)
+    rows = [(f"{c:05d}", float(t), float(rng.normal(50, 20)))
+            for c in range(200) for t in rng.choice([1999.0, 2005.5, 2008.0, 2010.0, 2012.5, 2016.0],
+                                                    size=rng.integers(1, 5), replace=False)]
+    a = _anchors(rows).sample(frac=1, random_state=0)
+    got = C.annualize(a)
+    years = np.arange(2005, 2015, dtype=float)
+    for fips, g in a.sort_values("at").groupby("fips"):
+        expected = np.interp(years, g["at"].to_numpy(), g["value"].to_numpy())
+        assert got.loc[got["fips"] == fips, "value"].tolist() == expected.tolist()
+    assert got["fips"].tolist() == sorted(got["fips"]) and got["year"].tolist() == list(range(2005, 2015)) * 200
+
+
 def test_annualize_refuses_two_values_at_one_position():
     with pytest.raises(ValueError, match="00004"):
         C.annualize(_anchors([("00004", 2008.0, 1.0), ("00004", 2008.0, 2.0)]))
