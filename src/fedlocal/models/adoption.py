@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 # Hazard-model terms: name -> (how it is built from the covariate panel, what one unit is).
@@ -127,7 +126,10 @@ def fit_hazard(at_risk: pd.DataFrame, terms: list[str] | None = None, cluster: s
     year_dummies = pd.get_dummies(d["year"], prefix="year", dtype=float)
     design = pd.concat([X[varying], year_dummies], axis=1)
     groups = pd.factorize(d[cluster])[0]
-    res = sm.Logit(d["event"].to_numpy(float), design.to_numpy(float)).fit(
+    # imported here: statsmodels takes seconds to import, and only this fit (stage 'counties') needs it
+    from statsmodels.discrete.discrete_model import Logit
+
+    res = Logit(d["event"].to_numpy(float), design.to_numpy(float)).fit(
         disp=0, method="newton", maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
     z = stats.norm.ppf(0.5 + level / 2)
     params, se = np.asarray(res.params)[: len(varying)], np.asarray(res.bse)[: len(varying)]
