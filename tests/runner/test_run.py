@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fedlocal import params, paths, registry, runner
+from fedlocal import FedlocalError, params, paths, registry, runner
 
 HEADER = """# ---
 # jupyter:
@@ -230,3 +230,42 @@ def test_an_unchanged_rerun_writes_the_same_executed_notebooks(toy):
     assert set(first) == {"01-make-numbers.ipynb", "02-summarise-numbers.ipynb"} and again == first
     nb = json.loads(first["01-make-numbers.ipynb"])
     assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(len(nb["cells"]))]
+THREADS = HEADER + textwrap.dedent('''
+    # %% tags=["parameters"]
+    input_dir = ""
+    output_dir = ""
+
+    # %%
+    import numpy  # noqa: F401 (loads the BLAS whose thread pool is read below)
+    from threadpoolctl import threadpool_info
+    from fedlocal.paths import layout
+    from fedlocal.report import save_variables
+    save_variables(layout(output_dir), "threads", {"blas": sorted({p["num_threads"] for p in threadpool_info()})})
+''')
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 1), ("2", 2)])
+def test_stage_kernels_get_the_chosen_blas_threads_and_the_manifest_records_them(tmp_path, monkeypatch, setting,
+                                                                               expected):
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "01-threads.py").write_text(THREADS)
+    spec = {"stages": [{"name": "threads", "notebook": "nb/01-threads.py", "outputs": ["variables/threads.yml"]}]}
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "p.yaml").write_text("seed: 3\n")
+    monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    if setting is None:
+        monkeypatch.delenv("FEDLOCAL_BLAS_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("FEDLOCAL_BLAS_THREADS", setting)
+    manifest = runner.run_pipeline(tmp_path / "p.yaml", out=tmp_path / "out", pipeline_file=tmp_path / "pipeline.yaml",
+                                   progress=False, say=lambda _: None)
+    assert yaml.safe_load((tmp_path / "out" / "_variables.yml").read_text()) == {"threads": {"blas": [expected]}}
+    assert manifest["blas_threads"] == expected and manifest["cpus"] >= 1
+
+
+def test_a_bad_blas_thread_setting_is_one_clear_error(monkeypatch):
+    from fedlocal.runner.execute import blas_threads
+
+    monkeypatch.setenv("FEDLOCAL_BLAS_THREADS", "many")
+    with pytest.raises(FedlocalError, match="FEDLOCAL_BLAS_THREADS"):
+        blas_threads()

@@ -16,6 +16,31 @@ from fedlocal.runner.plan import Run
 from fedlocal.runner.stages import Stage
 
 OUTPUT_FOLDERS = ("figures", "tables", "data", "variables")
+THREADS_ENV = "FEDLOCAL_BLAS_THREADS"
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+              "NUMEXPR_NUM_THREADS")
+
+
+def blas_threads() -> int:
+    """BLAS threads for each stage's kernel: FEDLOCAL_BLAS_THREADS, else 1.
+
+    One by default, chosen deliberately: on these shared 2-core machines two threads made the 1 M-row
+    logit 15-37 s instead of 3 s under load, while one thread stayed near 3.6 s (issue 18); a quiet machine
+    gains little from two. A fixed count also keeps BLAS sums in the same order whatever the machine.
+    """
+    value = os.environ.get(THREADS_ENV, "1")
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise FedlocalError(f"environment variable {THREADS_ENV}={value!r}: expected a whole number of threads >= 1.")
+    return n
+
+
+def thread_settings() -> dict[str, str]:
+    """The environment the stage kernels get for their thread pools (recorded in the manifest)."""
+    return {v: str(blas_threads()) for v in THREAD_ENV}
 
 
 class StageError(FedlocalError):
@@ -33,8 +58,9 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     parameters = {"input_dir": run.dir_param, "output_dir": paths.relative_to_root(staging)}
     parameters.update({k: run.values[k] for k in stage.params})
     nb = jupytext.read(nb_path)
-    env_before = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"
+    settings = {"MPLBACKEND": "Agg", **thread_settings()}  # the kernel inherits this process's environment
+    env_before = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
     try:
         pm.execute_notebook(nb, str(executed), parameters=parameters, kernel_name="python3",
                             progress_bar=progress, cwd=str(paths.ROOT), report_mode=False,
@@ -49,10 +75,11 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
             f"  previous outputs are untouched."
         ) from None
     finally:
-        if env_before is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_before
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     make_portable(executed, stage, run)
     if "disclosure" in stage.params and release.active(run.values):
         protect_outputs(stage, run, staging, executed)

@@ -6,12 +6,14 @@ Its stage entries are what `fingerprint.stage_status` compares against to skip u
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
 
 from fedlocal import __version__, paths, registry
 from fedlocal.paths import Layout
+from fedlocal.runner.execute import blas_threads
 from fedlocal.runner.plan import Run
 from fedlocal.runner.stages import Stage
 
@@ -80,5 +82,7 @@ def header(run: Run, stages: list[Stage], started: str, source: dict | None = No
         "inputs": {n: registry.entry(n)["sha256"] for n in names},
         "versions": versions(),
         "platform": f"{platform.system()} {platform.machine()}",
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "blas_threads": blas_threads(),  # per stage kernel (stages run one at a time); FEDLOCAL_BLAS_THREADS
         "started": started,
     }
