@@ -1,8 +1,6 @@
-"""Tiers 3-5: the CI parameter set end to end, its notebooks under nbval, and the canonical outputs."""
+"""Tiers 3-5: the CI parameter set end to end, its executed notebooks checked cell by cell, and the canonical outputs."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -30,12 +28,27 @@ def test_every_stage_runs_and_writes_what_it_declares(ci_run):
     assert set(variables) == namespaces
 
 
-def test_the_executed_notebooks_pass_nbval(ci_run):
-    notebooks = sorted(str(p) for p in (ci_run / "notebooks").glob("*.ipynb"))
+def test_the_executed_notebooks_ran_every_cell_without_error(ci_run):
+    """What nbval --nbval-lax checked, read from the notebooks the fixture already executed in fresh kernels.
+
+    (nbval re-executed all six notebooks, 51 s, to learn the same thing: the project marks no cell for output
+    comparison, so lax mode only asks that every cell runs without an error, top to bottom.)
+    """
+    import nbformat
+
+    notebooks = sorted((ci_run / "notebooks").glob("*.ipynb"))
     assert len(notebooks) == len(runner.load_stages())
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                          "--nbval-current-env", *notebooks], capture_output=True, text=True, cwd=ci_run)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert not nb.metadata["papermill"].get("exception"), path.name
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), f"{path.name}: a cell did not run"
+        assert all(c.metadata["papermill"]["status"] == "completed" for c in code), path.name
+        errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
+        assert not any("NBVAL_CHECK_OUTPUT" in c.source for c in code), \
+            f"{path.name} marks a cell for output comparison: compare it here or bring back an nbval run"
 
 
 def test_a_rerun_with_nothing_changed_skips_every_stage(ci_run):
