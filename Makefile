@@ -28,11 +28,18 @@ WHEELHOUSE ?= wheelhouse
 ifdef OFFLINE
 UV_BOOTSTRAP := --no-index --find-links $(WHEELHOUSE) --require-hashes -r requirements-bootstrap.lock
 UV_SOURCE := --offline --no-index --find-links $(WHEELHOUSE)
-OFFLINE_CHECK := test -f $(WHEELHOUSE)/.complete || { echo "error: no wheelhouse at $(WHEELHOUSE); run 'make wheelhouse' where there is network and copy the folder here (or set WHEELHOUSE=DIR)"; exit 1; }
+BOOTSTRAP_PREPARE := test -f $(WHEELHOUSE)/.complete || { echo "error: no wheelhouse at $(WHEELHOUSE); run 'make wheelhouse' where there is network and copy the folder here (or set WHEELHOUSE=DIR)"; exit 1; }
 else
-UV_BOOTSTRAP := uv
+# Online, a warm cache makes no request: uv and setuptools (hash-pinned in requirements-bootstrap.lock) are
+# installed from $(BOOTSTRAP_CACHE), downloaded there only the first time, and uv installs the lock from
+# its own cache (--offline) before it asks the index at all.
+BOOTSTRAP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/fedlocal/bootstrap
+UV_BOOTSTRAP := --no-index --find-links $(BOOTSTRAP_CACHE) --require-hashes -r requirements-bootstrap.lock
 UV_SOURCE :=
-OFFLINE_CHECK :=
+BOOTSTRAP_MARK := $(BOOTSTRAP_CACHE)/.complete-$(shell sha256sum requirements-bootstrap.lock | cut -c1-16)
+BOOTSTRAP_PREPARE := test -f $(BOOTSTRAP_MARK) || { $(PYTHON) -m pip download --quiet --disable-pip-version-check \
+    --no-deps --only-binary=:all: --require-hashes -r requirements-bootstrap.lock --dest $(BOOTSTRAP_CACHE) \
+    && touch $(BOOTSTRAP_MARK); }
 endif
 
 all: run manuscript
@@ -41,11 +48,14 @@ env: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
-	@$(OFFLINE_CHECK)
+	@$(BOOTSTRAP_PREPARE)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV_BOOTSTRAP)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(UV_SOURCE) requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps $(UV_SOURCE) -e .
+	@$(BIN)/uv --version 2>/dev/null | grep -qx "uv $$(sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements-bootstrap.lock)" \
+	    || $(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV_BOOTSTRAP)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(or $(UV_SOURCE),--offline) requirements.lock 2>/dev/null \
+	    || $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(UV_SOURCE) requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps $(or $(UV_SOURCE),--offline) -e . 2>/dev/null \
+	    || $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps $(UV_SOURCE) -e .
 	@touch $@
 
 data: env
