@@ -18,7 +18,7 @@ endif
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: lock all env test data check run notebooks manuscript list clean benchmark wheelhouse
+.PHONY: lock all env test data check run notebooks manuscript list clean benchmark speed wheelhouse
 
 # Offline install (issue 17): `make wheelhouse` downloads every wheel of requirements.lock and
 # requirements-bootstrap.lock (uv, setuptools) into $(WHEELHOUSE); carried to a machine without
@@ -89,6 +89,12 @@ $(WHEELHOUSE)/.complete: requirements.lock requirements-bootstrap.lock
 benchmark: run
 	$(BIN)/python benchmarks/ncvs_generation.py
 	$(BIN)/python benchmarks/models.py
+
+# Speed targets of issue 18, each beside an earlier commit's code in one run (as ratios). BEFORE is a git
+# worktree of that commit: `git worktree add /tmp/fedlocal-before <commit>`, then `make speed BEFORE=/tmp/fedlocal-before`.
+speed: env
+	@test -n "$(BEFORE)" || { echo "error: set BEFORE=DIR, a git worktree of the commit to compare against (git worktree add DIR <commit>)"; exit 1; }
+	$(BIN)/python benchmarks/speed.py --before $(BEFORE) --references
 
 clean:
 	rm -rf results/runs results/.staging data/raw .pytest_cache _manuscript
