@@ -18,7 +18,7 @@ endif
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: lock all env test data check run notebooks manuscript list clean benchmark speed wheelhouse
+.PHONY: lock all env test data check run notebooks manuscript list clean benchmark speed wheelhouse reproduce
 
 # Offline install (issue 17): `make wheelhouse` downloads every wheel of requirements.lock and
 # requirements-bootstrap.lock (uv, setuptools) into $(WHEELHOUSE); carried to a machine without
@@ -73,6 +73,11 @@ list: env
 manuscript: env
 	$(BIN)/fedlocal render
 
+# A data editor's check: rebuild every stage from the raw inputs into results/reproduce/ (git-ignored) and compare
+# with the committed outputs; prints a verdict per output and fails on any difference.
+reproduce: env
+	$(BIN)/fedlocal reproduce --params $(PARAMS)
+
 test: env
 	$(BIN)/python -m pytest
 
@@ -97,7 +102,7 @@ speed: env
 	$(BIN)/python benchmarks/speed.py --before $(BEFORE) --references
 
 clean:
-	rm -rf results/runs results/.staging data/raw .pytest_cache _manuscript
+	rm -rf results/runs results/reproduce results/.staging results/.failed data/raw .pytest_cache _manuscript
 
 # Regenerate the hash-pinned lock after a change to pyproject.toml's dependencies (needs the package index).
 lock: env

@@ -1,4 +1,4 @@
-"""`fedlocal` (or `python -m fedlocal`): run, list, check, data, render, params."""
+"""`fedlocal` (or `python -m fedlocal`): run, list, check, data, render, reproduce, diff, params."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                    help="override one parameter (repeatable); makes the run a variant")
     p.add_argument("--out", metavar="DIR", default=None,
-                   help="write the run here instead of the canonical layout or results/runs/<name>/")
+                   help="write the run here instead of the canonical layout or results/runs/<name>-<hash>/")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
     rd.add_argument("--run", metavar="DIR", default=None,
                     help="render a variant's outputs (a run folder) instead of the canonical ones")
+
+    rp = sub.add_parser("reproduce", help="rebuild every stage from the raw inputs into a scratch folder and compare "
+                                          "with the committed outputs; exit 1 on any difference")
+    rp.add_argument("--params", metavar="FILE", default=None, help="parameter file (default: params/default.yaml)")
+    rp.add_argument("--out", metavar="DIR", default=None,
+                    help="scratch folder for the rebuild (default: results/reproduce/, git-ignored; emptied first)")
+    rp.add_argument("--against", metavar="DIR", default=None,
+                    help="compare with this run folder instead of the canonical outputs")
+    rp.add_argument("--no-rebuild", action="store_true",
+                    help="compare the rebuild already in --out again instead of rebuilding")
+
+    df = sub.add_parser("diff", help="parameters, _variables.yml values and table cells that differ between two runs")
+    df.add_argument("runs", metavar="RUN", nargs="+",
+                    help="a run folder, a folder name under results/runs/, or 'canonical'; one RUN is compared "
+                         "with the canonical run")
     return ap
 
 
@@ -79,6 +94,18 @@ def main(argv: list[str] | None = None) -> int:
             from fedlocal.manuscript import render
 
             render(engine=args.engine, run_dir=args.run)
+        elif args.command == "reproduce":
+            from fedlocal.runner.verify import reproduce
+
+            if not reproduce(args.params, args.out, args.against, rebuild=not args.no_rebuild):
+                return 1
+        elif args.command == "diff":
+            from fedlocal.runner.verify import diff
+
+            if len(args.runs) > 2:
+                raise runner.RunFolderError("fedlocal diff takes one or two runs")
+            if not diff(*args.runs):
+                return 1
     except FedlocalError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

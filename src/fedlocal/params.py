@@ -74,7 +74,7 @@ class Param:
 
 SCHEMA: dict[str, Param] = {
     # the run
-    "run_name": Param("str", "default", "Name of the run; anything but 'default' writes under results/runs/<run_name>/."),
+    "run_name": Param("str", "default", "Name of a variant run; it writes under results/runs/<run_name>-<hash of its parameters>/."),
     "seed": Param("int", 20230417, "Seed for every random generator (synthetic NCVS, bootstrap).", lo=0),
     "first_year": Param("int", 2005, "First NCVS interview year in the analysis window.", lo=2005, hi=2014),
     "last_year": Param("int", 2014, "Last NCVS interview year in the analysis window.", lo=2005, hi=2014),

@@ -35,6 +35,9 @@ MAKE = HEADER + textwrap.dedent('''
     out = layout(output_dir)
     if seed == 13:
         raise RuntimeError("unlucky seed")
+    if seed == 11:  # a slow stage, for the lock test
+        import time
+        time.sleep(6)
     df = pd.DataFrame({"x": range(seed % 7 + 3)})
     out.data.mkdir(parents=True, exist_ok=True)
     df.to_csv(out.data / "numbers.csv", index=False)
@@ -113,14 +116,18 @@ def test_unchanged_stages_are_skipped_and_changes_rerun_what_depends_on_them(toy
 
 def test_a_failing_stage_leaves_previous_outputs_in_place(toy):
     run(toy)
-    before = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts}
+    before = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts
+              and not p.relative_to(toy / "out").parts[0].startswith(".")}
     with pytest.raises(runner.StageError) as err:
         run(toy, "seed=13")
     msg = str(err.value)
     assert "stage 'make' failed in nb/01-make-numbers.py, cell" in msg and "RuntimeError: unlucky seed" in msg
     partial = Path(msg.split("partially executed notebook: ")[1].split("\n")[0])
     assert partial.is_file() and "unlucky seed" in partial.read_text()
-    after = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts}
+    assert partial.parent == toy / "out" / ".failed"  # not among the run's notebooks: never taken for a result
+    assert not list((toy / "out" / "notebooks").rglob("*failed*"))
+    after = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts
+              and not p.relative_to(toy / "out").parts[0].startswith(".")}
     assert after == before
 
 
@@ -139,9 +146,9 @@ def test_a_stage_must_write_exactly_what_it_declares(toy):
 def test_variants_never_touch_the_canonical_layout(toy):
     assert runner.plan_run(paths.PARAMS / "default.yaml").root is None
     ci = runner.plan_run(paths.PARAMS / "ci.yaml")
-    assert ci.root == paths.RUNS / "ci"
+    assert ci.root.parent == paths.RUNS and ci.name.startswith("ci-")
     tweaked = runner.plan_run(paths.PARAMS / "default.yaml", ["scale=0.5"])
-    assert tweaked.root.parent == paths.RUNS and tweaked.name.startswith("default-set-")
+    assert tweaked.root.parent == paths.RUNS and tweaked.name.startswith("default-")
     m = runner.run_pipeline(toy / "p.yaml", ["seed=5"], pipeline_file=toy / "pipeline.yaml", progress=False,
                             say=lambda s: None)
     where = paths.RUNS / m["run_name"]
@@ -269,3 +276,141 @@ def test_a_bad_blas_thread_setting_is_one_clear_error(monkeypatch):
     monkeypatch.setenv("FEDLOCAL_BLAS_THREADS", "many")
     with pytest.raises(FedlocalError, match="FEDLOCAL_BLAS_THREADS"):
         blas_threads()
+
+
+
+
+CANONICAL_PLACES = [".", "results", "figures", "tables", "data/derived", "results/notebooks", "results/variables",
+                    "tables/sub"]
+
+
+@pytest.mark.parametrize("place", CANONICAL_PLACES)
+def test_out_never_points_at_the_canonical_outputs(place, monkeypatch):
+    """--out . (from the repository), the repository root or a folder of canonical outputs is refused."""
+    monkeypatch.chdir(paths.ROOT)
+    for out in (place, paths.ROOT / place):
+        with pytest.raises(runner.PlanError, match="would write over the canonical outputs"):
+            runner.plan_run(paths.PARAMS / "ci.yaml", out=out)
+
+
+def test_out_is_refused_before_anything_is_written(toy):
+    before = sorted(p for p in paths.ROOT.glob("*"))
+    with pytest.raises(runner.PlanError):
+        runner.run_pipeline(toy / "p.yaml", out=paths.ROOT, pipeline_file=toy / "pipeline.yaml", progress=False,
+                            say=lambda s: None)
+    assert sorted(p for p in paths.ROOT.glob("*")) == before
+
+
+@pytest.mark.parametrize("name", ["../..", "..", "", "a/b", "/tmp/x", "default/../.."])
+def test_a_run_name_cannot_leave_results_runs(name):
+    with pytest.raises(runner.PlanError, match="'run_name'"):
+        runner.plan_run(paths.PARAMS / "default.yaml", [f"run_name={name}", "scale=0.5"])
+
+
+def test_run_name_never_selects_the_canonical_or_another_runs_folder():
+    """--set run_name=default with other parameters is a variant; a variant named like another run gets its own."""
+    run = runner.plan_run(paths.PARAMS / "default.yaml", ["run_name=default", "scale=0.5"])
+    assert run.root is not None and run.root.parent == paths.RUNS and run.root.name.startswith("default-")
+    ci = runner.plan_run(paths.PARAMS / "ci.yaml")
+    impostor = runner.plan_run(paths.PARAMS / "default.yaml", ["run_name=ci"])
+    assert impostor.root.name.startswith("ci-") and impostor.root != ci.root
+
+
+def test_the_same_variant_with_an_extra_set_gets_its_own_folder():
+    variant = paths.PARAMS / "variants" / "null-effects.yaml"
+    plain = runner.plan_run(variant)
+    extra = runner.plan_run(variant, ["cluster=person"])
+    assert plain.root.name.startswith("null-effects-") and extra.root.name.startswith("null-effects-")
+    assert plain.root != extra.root
+    assert runner.plan_run(variant).root == plain.root  # the same parameters: the same folder (stages reused)
+
+
+def test_a_second_run_into_the_same_folder_stops_and_leaves_the_first_alone(toy):
+    """Two processes: a slow run holds the folder; the second stops with a message and deletes nothing."""
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys; from fedlocal import runner; "
+            "runner.run_pipeline(sys.argv[1], ['seed=11'], out=sys.argv[2], pipeline_file=sys.argv[3], "
+            "progress=False, say=lambda s: None)")
+    first = subprocess.Popen([sys.executable, "-c", code, str(toy / "p.yaml"), str(toy / "out"),
+                              str(toy / "pipeline.yaml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        staging = toy / "out" / ".staging" / "make"
+        deadline = time.monotonic() + 60
+        while not staging.is_dir() and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.1)
+        assert staging.is_dir(), first.stderr.read() if first.poll() is not None else "first run never started"
+        with pytest.raises(runner.RunLockedError, match=rf"another fedlocal run \(pid {first.pid}, started .*\) is "
+                                                        rf"writing into .*out/; wait for it to finish"):
+            run(toy)
+        assert staging.is_dir()  # the first run's staging folder survived
+        assert first.wait(timeout=120) == 0, first.stderr.read()
+    finally:
+        first.kill()
+    manifest = json.loads((toy / "out" / "manifest.json").read_text())
+    assert manifest["params"]["seed"] == 11 and set(manifest["stages"]) == {"make", "summarise"}
+    _, log = run(toy)  # the lock went with the first process
+    assert "make (nb/01-make-numbers.py): running (parameters changed)" in log
+
+
+def test_staging_folders_left_by_an_interrupted_run_are_removed(toy):
+    leftover = toy / "out" / ".staging" / "old-stage" / "notebooks"
+    leftover.mkdir(parents=True)
+    (leftover / "half.ipynb").write_text("{}")
+    run(toy)
+    assert not (toy / "out" / ".staging").exists()
+
+
+def test_a_successful_run_logs_no_kernel_interrupt(toy, capfd):
+    """jupyter_client interrupts a kernel before shutting it down; ipykernel logged that as an ERROR line."""
+    run(toy)
+    captured = capfd.readouterr()
+    assert "KeyboardInterrupt" not in captured.err + captured.out
+
+
+def test_the_kernel_is_shut_down_without_an_interrupt():
+    """The cause of the spurious 'KeyboardInterrupt caught in kernel': SIGINT sent by shutdown_kernel."""
+    import asyncio
+    import signal
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    from fedlocal.runner.execute import kernel_manager_class
+
+    async def signals_sent_on_shutdown(cls) -> list:
+        km = cls(kernel_name="python3")
+        await km.start_kernel()
+        sent = []
+        original = km._async_signal_kernel
+
+        async def record(signum):
+            sent.append(signum)
+            await original(signum)
+
+        km._async_signal_kernel = record
+        await km.shutdown_kernel()
+        return sent
+
+    assert signal.SIGINT in asyncio.run(signals_sent_on_shutdown(AsyncKernelManager))  # what papermill did
+    assert signal.SIGINT not in asyncio.run(signals_sent_on_shutdown(kernel_manager_class()))
+
+
+def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint(toy):
+    run(toy, out="ref")
+    lines = []
+    runner.run_pipeline(toy / "p.yaml", out=toy / "variant", pipeline_file=toy / "pipeline.yaml", progress=False,
+                        say=lines.append, reuse_from=paths.Layout.at(toy / "ref"))
+    log = "\n".join(lines)
+    assert log.count("its outputs reused") == 2 and "running" not in log
+    ref, variant = paths.Layout.at(toy / "ref"), paths.Layout.at(toy / "variant")
+    for o in ("data/numbers.csv", "tables/numbers-summary.md", "variables/make.yml"):
+        assert variant.resolve(o).read_bytes() == ref.resolve(o).read_bytes()
+    assert (variant.notebooks / "02-summarise-numbers.ipynb").is_file()
+    manifest = json.loads(variant.manifest.read_text())
+    assert manifest["stages"]["make"]["reused_from"].endswith("ref/manifest.json")
+    lines.clear()  # reused stages count as this run's own: a rerun skips them
+    runner.run_pipeline(toy / "p.yaml", ["seed=4"], out=toy / "variant2", pipeline_file=toy / "pipeline.yaml",
+                        progress=False, say=lines.append, reuse_from=paths.Layout.at(toy / "ref"))
+    assert "reused" not in "\n".join(lines)  # a changed parameter upstream: nothing to reuse

@@ -14,6 +14,7 @@ from fedlocal.manuscript.fallback import render_pandoc
 from fedlocal.manuscript.project import ARTICLE, BIBLIOGRAPHY, QUARTO_OUTPUT_DIR, RenderError
 from fedlocal.manuscript.quarto import NOT_INSTALLED, render_quarto
 from fedlocal.paths import Layout
+from fedlocal.runner.run import incomplete_stages
 
 ENGINES = ("auto", "quarto", "pandoc")
 
@@ -37,6 +38,12 @@ def render(engine: str = "auto", run_dir: str | os.PathLike | None = None,
         if not root.is_dir():
             raise RenderError(f"run folder {run_dir} does not exist")
         layout, out_dir = Layout.at(root), root / "manuscript"
+    problems = incomplete_stages(layout)
+    if problems:
+        where = "the canonical outputs" if run_dir is None else paths.relative_to_root(Path(run_dir).resolve())
+        raise RenderError(f"{where} are not one whole run (a run failed, was interrupted or mixed with another): "
+                          + "; ".join(problems) + ". Rerun it to completion (`fedlocal run` with its parameters), "
+                          "then render.")
     if engine == "auto":
         engine = "quarto" if shutil.which("quarto") else "pandoc"
     elif engine == "quarto" and shutil.which("quarto") is None:

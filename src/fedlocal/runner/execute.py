@@ -47,6 +47,26 @@ class StageError(FedlocalError):
     """A stage's notebook failed or did not produce what it declares."""
 
 
+def kernel_manager_class() -> type:
+    """A kernel manager whose shutdown does not interrupt the kernel first.
+
+    jupyter_client's `shutdown_kernel` sends SIGINT before its shutdown request. ipykernel ignores SIGINT while
+    idle but turns it into KeyboardInterrupt while a message handler runs, and logs "ERROR | KeyboardInterrupt
+    caught in kernel" when the signal lands there: a spurious error line after every cell had succeeded. Papermill
+    shuts the kernel down only after the last cell has finished, so there is nothing to interrupt; the shutdown
+    request alone stops the kernel (and one that ignores it is killed after jupyter_client's wait).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ShutdownWithoutInterrupt(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return ShutdownWithoutInterrupt
+
+
 def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     """Run the stage's notebook in a fresh kernel, writing into `staging`; returns the executed notebook."""
     import jupytext
@@ -64,9 +84,10 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     try:
         pm.execute_notebook(nb, str(executed), parameters=parameters, kernel_name="python3",
                             progress_bar=progress, cwd=str(paths.ROOT), report_mode=False,
+                            kernel_manager_class=kernel_manager_class(),
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
     except pm.PapermillExecutionError as err:
-        failed = run.layout.notebooks / "failed" / executed.name
+        failed = run.failed / executed.name
         failed.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(executed, failed)
         raise StageError(

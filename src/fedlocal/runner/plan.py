@@ -1,14 +1,27 @@
-"""Where a run reads and writes, decided from its parameters before anything runs."""
+"""Where a run reads and writes, decided from its parameters before anything runs.
+
+Only params/default.yaml as it is (no --set, no --out) writes the canonical outputs. Every other run goes to a
+folder of its own, named by its run_name and a hash of its full parameters, so two different runs never share
+a folder; an --out that would write over the canonical outputs is refused.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fedlocal import params, paths
+from fedlocal import FedlocalError, params, paths
 from fedlocal.paths import Layout
+
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class PlanError(FedlocalError):
+    """A run would write where it must not (over the canonical outputs, or outside its own folder)."""
 
 
 @dataclass
@@ -31,8 +44,40 @@ class Run:
         return "" if self.root is None else paths.relative_to_root(self.root)
 
     @property
+    def folder(self) -> Path:
+        """The folder holding the run's lock, staging area and failed notebooks (results/ for the canonical run)."""
+        return paths.RESULTS if self.root is None else self.root
+
+    @property
     def staging(self) -> Path:
-        return (paths.RESULTS if self.root is None else self.root) / ".staging"
+        return self.folder / ".staging"
+
+    @property
+    def failed(self) -> Path:
+        """Where partially executed notebooks of failed stages go (git-ignored, never the run's notebooks/)."""
+        return self.folder / ".failed"
+
+
+def params_hash(values: dict[str, Any]) -> str:
+    """A short hash of a run's full parameters: the part of a variant's folder name that keeps variants apart."""
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def canonical_folders() -> list[Path]:
+    """The folders the canonical run writes into (a variant must be in none of them and must not be one)."""
+    lay = Layout.canonical()
+    return [lay.figures, lay.tables, lay.data, lay.notebooks, lay.variables]
+
+
+def check_out(out: Path) -> None:
+    """Refuse an --out whose layout would write over the canonical outputs or results/ (see module docstring)."""
+    out = out.resolve()
+    clobbers = (out in (paths.ROOT.resolve(), paths.RESULTS.resolve()) or (out / paths.PROJECT_MARKER).is_file()
+                or any(out == f.resolve() or f.resolve() in out.parents for f in canonical_folders()))
+    if clobbers:
+        raise PlanError(f"--out {out} would write over the canonical outputs (figures/, tables/, data/derived/, "
+                        f"_variables.yml, results/); give the run a folder of its own, e.g. --out results/runs/mine "
+                        f"or a folder outside the repository.")
 
 
 def plan_run(params_file: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
@@ -42,15 +87,19 @@ def plan_run(params_file: str | Path | None = None, overrides: tuple[str, ...] |
     values = params.load(params_file, overrides)
     canonical_file = (paths.PARAMS / "default.yaml").resolve()
     is_canonical = params_file.resolve() == canonical_file and not overrides and out is None
-    name = values["run_name"]
-    if name == "default" and not is_canonical:
-        name = params_file.stem if params_file.resolve() != canonical_file else "default"
-        if overrides:
-            name += "-set-" + hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+    run_name = str(values["run_name"])
+    if not RUN_NAME.fullmatch(run_name):
+        raise PlanError(f"parameter 'run_name' = {run_name!r} in {params_file.name}"
+                        f"{' or --set' if overrides else ''} is not a plain name: use letters, digits, '.', '-' and "
+                        f"'_' (it names the run's folder under results/runs/).")
+    if is_canonical:
+        return Run(values, params_file, tuple(overrides), None, run_name)
+    if run_name == "default" and params_file.resolve() != canonical_file:
+        run_name = params_file.stem
+    name = f"{run_name}-{params_hash(values)}"
     if out is not None:
-        root: Path | None = Path(out).resolve()
-    elif is_canonical:
-        root = None
+        root = Path(out).resolve()
+        check_out(root)
     else:
         root = paths.RUNS / name
     return Run(values, params_file, tuple(overrides), root, name)

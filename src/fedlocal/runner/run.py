@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from fedlocal.paths import Layout
 from fedlocal.runner import manifest as manifests
 from fedlocal.runner.execute import StageError, collect, execute, move_into_place
 from fedlocal.runner.fingerprint import code_hash, stage_fingerprint, stage_status
+from fedlocal.runner.lock import run_lock
 from fedlocal.runner.plan import Run, plan_run
 from fedlocal.runner.stages import PipelineError, Stage, load_stages
 
@@ -53,11 +55,56 @@ def stages_to_run(selected: list[Stage], run: Run, manifest: dict, code: str, by
     return out
 
 
+REUSE_CANONICAL = "canonical"
+
+
+def reusable(stage: Stage, fingerprint: dict, source: Layout | None) -> dict | None:
+    """The source run's record of this stage when it ran with the same fingerprint and its outputs are intact."""
+    if source is None:
+        return None
+    rec = manifests.read(source).get("stages", {}).get(stage.name)
+    if not rec or rec.get("fingerprint") != fingerprint or set(rec.get("outputs", {})) != set(stage.outputs):
+        return None
+    for o, digest in rec["outputs"].items():
+        p = source.resolve(o)
+        if not p.is_file() or registry.sha256(p) != digest:
+            return None
+    return rec
+
+
+def may_reuse(stage: Stage, run: Run, code: str, source: Layout | None) -> bool:
+    """Whether the source run built this stage from the same notebook, code, parameters and inputs (its upstream
+    outputs are compared when the stage's turn comes, in `reusable`)."""
+    if source is None:
+        return False
+    old = manifests.read(source).get("stages", {}).get(stage.name, {}).get("fingerprint", {})
+    return (old.get("notebook") == registry.sha256(stage.notebook_path) and old.get("code") == code
+            and old.get("params") == {k: run.values[k] for k in stage.params}
+            and old.get("inputs") == {n: registry.entry(n)["sha256"] for n in stage.inputs})
+
+
+def copy_outputs(stage: Stage, rec: dict, source: Layout, layout: Layout) -> None:
+    """Copy a stage's outputs and executed notebook from another run (each file atomically)."""
+    files = [(source.resolve(o), layout.resolve(o)) for o in rec["outputs"]]
+    notebook = source.notebooks / Path(rec.get("executed_notebook", "")).name
+    if notebook.is_file():
+        files.append((notebook, layout.notebooks / notebook.name))
+    for src, dst in files:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(dst.name + ".tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+
+
 def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
                  only: list[str] | None = None, out: str | Path | None = None, force: bool = False,
                  pipeline_file: str | Path | None = None, progress: bool = True,
-                 say: Callable[[str], None] = _say) -> dict:
-    """Run (or skip, when up to date) the pipeline's stages; returns the manifest written."""
+                 say: Callable[[str], None] = _say, reuse_from: Layout | str | None = REUSE_CANONICAL) -> dict:
+    """Run (or skip, when up to date) the pipeline's stages; returns the manifest written.
+
+    reuse_from: a variant copies the outputs of every stage that ran with the same fingerprint in this run
+    ('canonical', the default: the committed canonical outputs) instead of rerunning it; None rebuilds all.
+    """
     run = plan_run(params_file, overrides, out)
     stages = load_stages(pipeline_file)
     by_name = {s.name: s for s in stages}
@@ -67,11 +114,22 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
             raise PipelineError(f"--only {n!r}: no such stage; stages are {', '.join(names)}")
     selected = [s for s in stages if not only or s.name in only]
     layout = run.layout
+    source = Layout.canonical() if reuse_from == REUSE_CANONICAL else reuse_from
+    if run.root is None or force or (source is not None and source.manifest.resolve() == layout.manifest.resolve()):
+        source = None
     where = "canonical outputs (figures/, tables/, data/derived/, _variables.yml)" if run.root is None \
         else f"{paths.relative_to_root(run.root)}/"
     say(f"fedlocal run '{run.name}' -> {where}; parameters from {paths.relative_to_root(run.params_file)}"
         + (f" with {' '.join('--set ' + o for o in run.overrides)}" if run.overrides else ""))
 
+    with run_lock(run.folder):
+        shutil.rmtree(run.staging, ignore_errors=True)  # left by an interrupted run; the lock says none is running
+        return _run_locked(run, stages, selected, by_name, where, source, force, progress, say)
+
+
+def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: dict[str, Stage], where: str,
+                source: Layout | None, force: bool, progress: bool, say: Callable[[str], None]) -> dict:
+    layout = run.layout
     manifest = manifests.read(layout)
     for s in selected:
         for n in s.needs:
@@ -83,7 +141,7 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
     code = code_hash()
     to_run = stages_to_run(selected, run, manifest, code, by_name, force)
     for s in selected:  # fetch and verify the raw inputs of the stages that will run first: fail before any work
-        if s.name in to_run:
+        if s.name in to_run and not may_reuse(s, run, code, source):
             for name in s.inputs:
                 registry.fetch(name)
     started = _now()
@@ -97,32 +155,39 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
         if status == "up to date" and not force:
             say(f"{head}: up to date, skipped")
             continue
-        say(f"{head}: running ({reason or 'forced'}) ...")
         fingerprint = stage_fingerprint(stage, run, code, by_name)
-        staging = run.staging / stage.name
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        t0 = time.monotonic()
-        executed = execute(stage, run, staging, progress)
-        record = move_into_place(collect(stage, staging), executed, staging, layout)
-        seconds = round(time.monotonic() - t0, 1)
-        manifest["stages"][stage.name] = {
-            "notebook": stage.notebook,
-            "executed_notebook": paths.relative_to_root(layout.notebooks / executed.name),
-            "fingerprint": fingerprint,
-            "outputs": record,
-            "seconds": seconds,
-            "finished": _now(),
-        }
+        rec = reusable(stage, fingerprint, source)
+        if rec is not None:
+            copy_outputs(stage, rec, source, layout)
+            manifest["stages"][stage.name] = {**rec, "executed_notebook": paths.relative_to_root(
+                layout.notebooks / Path(rec.get("executed_notebook", "")).name),
+                "reused_from": paths.relative_to_root(source.manifest)}
+            say(f"{head}: same fingerprint as {paths.relative_to_root(source.manifest)}, its outputs reused")
+        else:
+            say(f"{head}: running ({reason or 'forced'}) ...")
+            for name in stage.inputs:  # fetched above unless it looked reusable
+                registry.fetch(name)
+            staging = run.staging / stage.name
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            t0 = time.monotonic()
+            executed = execute(stage, run, staging, progress)
+            record = move_into_place(collect(stage, staging), executed, staging, layout)
+            seconds = round(time.monotonic() - t0, 1)
+            manifest["stages"][stage.name] = {
+                "notebook": stage.notebook,
+                "executed_notebook": paths.relative_to_root(layout.notebooks / executed.name),
+                "fingerprint": fingerprint,
+                "outputs": record,
+                "seconds": seconds,
+                "finished": _now(),
+            }
+            say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
         merge_variables(layout)
         manifest.update(manifests.header(run, stages, started, source))
         manifests.write(layout, manifest)
         ran.add(stage.name)
-        say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
-    try:
-        run.staging.rmdir()
-    except OSError:
-        pass
+    shutil.rmtree(run.staging, ignore_errors=True)
     if all(stage.name not in ran for stage in selected) and layout.manifest.is_file():
         say(f"nothing to do: every stage is up to date ({time.monotonic() - t_all:.1f} s)")
         return manifest
@@ -169,3 +234,39 @@ def check(params_file: str | Path | None = None, overrides=(), pipeline_file: st
 
         restricted.load(first_year=run.values["first_year"], last_year=run.values["last_year"])
         say(f"restricted NCVS: the files in {paths.RESTRICTED_ENV} load and validate against the mapping")
+
+
+def incomplete_stages(layout: Layout, pipeline_file: str | Path | None = None) -> list[str]:
+    """Why a run folder is not one whole run: stages from other parameters, stale, modified or never run.
+
+    A failed or interrupted run leaves the stages it finished next to those of an earlier run; each stage's record
+    says with which parameters and upstream outputs it ran, which is what is checked here. Missing files that the
+    manuscript needs are the manuscript scan's to report; a run folder with no stage recorded is left to it too.
+    """
+    manifest = manifests.read(layout)
+    recorded = manifest.get("stages", {})
+    if not recorded:
+        return []
+    values = manifest.get("params", {})
+    problems = []
+    stages = load_stages(pipeline_file)
+    for stage in stages:
+        rec = recorded.get(stage.name)
+        if rec is None:
+            problems.append(f"stage {stage.name!r} never ran in this run")
+            continue
+        fp = rec.get("fingerprint", {})
+        differ = [f"{k}: {v!r} (run: {values.get(k)!r})" for k, v in fp.get("params", {}).items() if values.get(k) != v]
+        if differ:
+            problems.append(f"stage {stage.name!r} ran with different parameters ({'; '.join(differ)})")
+            continue
+        changed = [o for o, digest in fp.get("upstream", {}).items()
+                   if layout.resolve(o).is_file() and registry.sha256(layout.resolve(o)) != digest]
+        if changed:
+            problems.append(f"stage {stage.name!r} is stale: {', '.join(changed)} changed after it ran")
+            continue
+        modified = [o for o, digest in rec.get("outputs", {}).items()
+                    if layout.resolve(o).is_file() and registry.sha256(layout.resolve(o)) != digest]
+        if modified:
+            problems.append(f"stage {stage.name!r}: {', '.join(modified)} changed after the run wrote it")
+    return problems
