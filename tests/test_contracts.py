@@ -58,3 +58,12 @@ def test_the_readme_outputs_table_lists_every_figure_and_table_with_its_notebook
 def test_no_output_is_declared_by_two_stages():
     outs = [o for s in STAGES for o in s.outputs]
     assert len(outs) == len(set(outs))
+
+
+def test_the_readme_command_table_has_every_subcommand():
+    from fedlocal import cli
+
+    sub = next(a for a in cli._parser()._actions if a.dest == "command")
+    rows = [line for line in README.splitlines() if line.startswith("| `fedlocal ")]
+    for name in sub.choices:
+        assert any(r.startswith(f"| `fedlocal {name}") for r in rows), f"README command table lacks fedlocal {name}"
