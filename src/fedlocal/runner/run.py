@@ -122,13 +122,15 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
     say(f"fedlocal run '{run.name}' -> {where}; parameters from {paths.relative_to_root(run.params_file)}"
         + (f" with {' '.join('--set ' + o for o in run.overrides)}" if run.overrides else ""))
 
+    git_state = manifests.source_state()  # before anything is written (the lock file included)
     with run_lock(run.folder):
         shutil.rmtree(run.staging, ignore_errors=True)  # left by an interrupted run; the lock says none is running
-        return _run_locked(run, stages, selected, by_name, where, source, force, progress, say)
+        return _run_locked(run, stages, selected, by_name, where, source, git_state, force, progress, say)
 
 
 def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: dict[str, Stage], where: str,
-                source: Layout | None, force: bool, progress: bool, say: Callable[[str], None]) -> dict:
+                source: Layout | None, git_state: dict, force: bool, progress: bool,
+                say: Callable[[str], None]) -> dict:
     layout = run.layout
     manifest = manifests.read(layout)
     for s in selected:
@@ -145,7 +147,6 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
             for name in s.inputs:
                 registry.fetch(name)
     started = _now()
-    source = manifests.source_state()  # before anything is written
     manifest.setdefault("stages", {})
     t_all = time.monotonic()
     ran: set[str] = set()
@@ -184,7 +185,7 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
             }
             say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
         merge_variables(layout)
-        manifest.update(manifests.header(run, stages, started, source))
+        manifest.update(manifests.header(run, stages, started, git_state))
         manifests.write(layout, manifest)
         ran.add(stage.name)
     shutil.rmtree(run.staging, ignore_errors=True)
@@ -192,7 +193,7 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
         say(f"nothing to do: every stage is up to date ({time.monotonic() - t_all:.1f} s)")
         return manifest
     merge_variables(layout)
-    manifest.update(manifests.header(run, stages, started, source))
+    manifest.update(manifests.header(run, stages, started, git_state))
     manifest["finished"] = _now()
     manifests.write(layout, manifest)
     say(f"finished in {time.monotonic() - t_all:.1f} s; manifest: {paths.relative_to_root(layout.manifest)}")
