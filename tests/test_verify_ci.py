@@ -62,7 +62,10 @@ def test_a_tampered_table_cell_fails_the_verdict_naming_the_file(rebuilt, ci_run
     printed = capsys.readouterr().out
     assert code == 1
     assert f"DIFFERS  {TABLE}: row 1" in printed and repr(column) in printed
-    assert "verdict: NOT reproduced: 1 of" in printed and printed.rstrip().endswith(TABLE)
+    verdict = printed.rstrip().splitlines()[-1]
+    assert verdict.startswith("verdict: NOT reproduced:") and TABLE in verdict
+    flagged = {line.split()[1].rstrip(":") for line in printed.splitlines() if line.startswith("  DIFFERS")}
+    assert TABLE in flagged and flagged <= {TABLE, "figures/policy-group-forest.png"}  # its figure's data differ
 
 
 def test_diff_lists_the_parameters_variables_and_cells_that_differ(ci_run, tmp_path, capsys):
