@@ -21,12 +21,22 @@
 # **Why a between–within ("hybrid") logit.** The NCVS interviews the same people up to seven times,
 # six months apart. People who live in counties that adopted early differ from those who live where
 # policies came late or never (region, urbanity, immigrant population). A plain logit would mix those
-# differences into the policy effect. The between–within model splits each policy indicator into two
-# parts: the person's *mean* exposure across their interviews (the between part, which soaks up who
-# lives where) and the *deviation* from that mean (the within part: this person, when the policy switched
-# on). The within coefficient is the policy effect the paper reports; individual and county controls,
-# year effects and region sit alongside. Time-varying individual covariates (age, employment,
-# income, homeownership, length of residence) are split the same way.
+# differences into the policy effect. The model is Allison's hybrid model, which is Mundlak's correlated
+# random-effects specification written in deviations:
+#
+# $$\operatorname{logit} P(y_{it}=1) = \alpha + (x_{it}-\bar x_i)'\beta_W + \bar x_i'\beta_B + z_i'\gamma,$$
+#
+# where $x_{it}$ collects **every** regressor that changes between a person's interviews — the four
+# policy indicators, the time-varying individual covariates (age, employment, income, homeownership,
+# length of residence), time in sample (the interview number: NCVS reporting falls the longer an address
+# is in the sample), the county covariates, and the year indicators — and $z_i$ the ones that cannot
+# change (sex, race/ethnicity; region, marital status and education are split too and keep only their
+# mean where nobody's value changes). The within coefficients $\beta_W$ on the policies are the effects the
+# paper reports: this person, when the policy switched on, compared with the same person's other
+# interviews. Splitting every time-varying regressor matters: in the linear analogue the within
+# coefficients then equal the person fixed-effects estimates exactly (a test checks this against
+# pyfixest to $10^{-8}$); with county covariates or year indicators left whole, between-person variation
+# in them leaks into the policy coefficients.
 #
 # Standard errors are clustered by county: the policy varies by county, so interviews in one county
 # share shocks. Survey weights are optional (parameter `survey_weights`).

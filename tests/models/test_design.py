@@ -75,3 +75,35 @@ def test_within_design_on_informative_rows_equals_the_full_design_restricted(fra
     np.testing.assert_array_equal(sub.person, full.person[keep])
     assert sub.counts == {"persons": info.persons_kept, "interviews": info.interviews_kept,
                           "counties": len(np.unique(full.county[keep]))}
+
+
+def test_linear_hybrid_within_terms_equal_person_fixed_effects(frame):
+    """Mundlak: with every time-varying regressor split, OLS within terms = feols with person FE (to 1e-8)."""
+    import pyfixest as pf
+
+    from fedlocal.models.design import COUNTY_FLAGS, COUNTY_NUMERIC
+    from fedlocal.models.logit import independent_columns
+
+    d = hybrid_design(frame)
+    keep = independent_columns(d.X.T @ d.X)
+    beta = np.full(d.X.shape[1], np.nan)
+    beta[keep] = np.linalg.lstsq(d.X[:, keep], d.y, rcond=None)[0]
+    varying = ["sc", "jem", "tfm", "antidetainer", "age", "employed", "income_bracket", "homeowner",
+               "log_years_at_address", "interview_number", *COUNTY_NUMERIC, *COUNTY_FLAGS]
+    fe = pf.feols("violent ~ " + " + ".join(varying) + " | person_id + year", data=frame, vcov="iid")
+    fe_coef = fe.coef()
+    compared = [v for v in varying[:10] if f"{v}_within" in d.names]  # the fixture's homeowner never changes
+    assert {"sc", "jem", "tfm", "antidetainer", "interview_number"} <= set(compared)
+    for v in compared:
+        assert abs(beta[d.names.index(f"{v}_within")] - fe_coef[v]) < 1e-8, v
+    # county covariates are standardized in the design: compare after rescaling
+    for v in ("pct_latino", "poverty_rate"):
+        sd = frame[v].std(ddof=0)
+        assert abs(beta[d.names.index(f"county_{v}_within")] / sd - fe_coef[v]) < 1e-8, v
+
+
+def test_every_time_varying_regressor_is_split_and_time_in_sample_is_a_control(frame):
+    d = hybrid_design(frame)
+    for v in ("interview_number", "county_pct_latino", "county_poverty_rate", "year=2010"):
+        assert f"{v}_within" in d.names and f"{v}_between" in d.names, v
+    assert "interview_number" in within_design(frame).names

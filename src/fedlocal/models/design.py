@@ -1,9 +1,12 @@
 """Design matrices for the victimization models, built from the NCVS interview file and county covariates.
 
-The between-within ("hybrid") decomposition: a time-varying variable x_it enters as its person mean
-x̄_i (the between part: people who live under a policy more often) and the deviation x_it - x̄_i (the
-within part: the same person when the policy switches on). The within coefficient is the policy effect
-net of everything stable about the person; the between coefficient absorbs selection into places.
+The between-within ("hybrid", Allison 2009; Mundlak's correlated random effects) decomposition: every
+regressor that changes between a person's interviews -- the policies, the time-varying individual
+covariates, time in sample, the county covariates and the year indicators -- enters as its person mean
+x̄_i (the between part) and the deviation x_it - x̄_i (the within part). Because *every* time-varying
+regressor is split, the within coefficients of the linear analogue equal the person fixed-effects
+estimates exactly (tests/models/test_design.py shows it against pyfixest); a regressor left unsplit would
+let its between variation leak into the policy coefficients.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import pandas as pd
 from fedlocal import FedlocalError
 from fedlocal.vocab import CLUSTERS, POLICIES, RACE_ETH
 
-# individual covariates that change between a person's interviews: decomposed like the policies
-TIME_VARYING = ("age", "employed", "income_bracket", "homeowner", "log_years_at_address")
+# individual covariates that change between a person's interviews; interview_number is time in sample (NCVS
+# reporting falls with it)
+TIME_VARYING = ("age", "employed", "income_bracket", "homeowner", "log_years_at_address", "interview_number")
 COUNTY_NUMERIC = ("pct_latino", "pct_black", "pct_foreign_born", "poverty_rate", "unemployment_rate",
                   "log_median_hh_income", "log_population", "pct_same_house", "pct_owner")
 COUNTY_FLAGS = ("metro", "border", "new_destination")
-INTERVIEW_COLUMNS = ("person_id", "county_fips", "interview_month", "year", "violent", "weight", "age", "sex",
+INTERVIEW_COLUMNS = ("person_id", "county_fips", "interview_month", "year", "interview_number", "violent", "weight",
+                     "age", "sex",
                      "race_eth", "marital", "education", "employed", "income_bracket", "homeowner",
                      "years_at_address") + POLICIES
 COVARIATE_COLUMNS = ("fips", "year", "population", "pct_latino", "pct_black", "pct_foreign_born", "poverty_rate",
@@ -73,7 +78,7 @@ def prepare(interviews: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
     cov = cov.drop(columns=["median_hh_income", "population"]).rename(columns={"fips": "county_fips"})
     out = df.merge(cov, on=["county_fips", "year"], how="left", validate="many_to_one")
     needed = list(COUNTY_NUMERIC) + list(COUNTY_FLAGS) + ["region", "violent", "age", "employed", "income_bracket",
-                                                         "homeowner", "years_at_address"] + list(POLICIES)
+                                                         "homeowner", "years_at_address", "interview_number"] + list(POLICIES)
     bad = out[needed].isna().any(axis=1).to_numpy()
     out = out.loc[~bad].reset_index(drop=True)
     out["log_years_at_address"] = np.log1p(out["years_at_address"].astype(float).clip(lower=0))
@@ -97,8 +102,11 @@ def _dummies(values: pd.Series, levels: list[str], prefix: str) -> dict[str, np.
 
 
 def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = None, pooled: bool = False) -> Design:
-    """Between-within logit design: policy and time-varying covariates as person mean + deviation.
+    """Between-within logit design: every time-varying regressor as person mean + deviation.
 
+    Split: policies, time-varying individual covariates, time in sample, county covariates, region, marital
+    status, education and year indicators. A deviation that is zero for every person (e.g. region when
+    nobody moves) is left out, its mean kept. Sex and race/ethnicity are constant by construction.
     `group` restricts to one race/ethnicity (its dummies then drop out); `pooled` interacts every policy
     term with the four race/ethnicity groups so that group differences can be tested in one model.
     Columns come in a fixed order: the policy within terms first (never dropped for collinearity first).
@@ -124,26 +132,28 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
         for p in policies:
             cols[f"{p}_between"] = means[p]
     cols["const"] = np.ones(len(df))
-    for v in TIME_VARYING:
+    varying: dict[str, np.ndarray] = {v: df[v].to_numpy(dtype=float) for v in TIME_VARYING}
+    for v in COUNTY_NUMERIC:
         x = df[v].to_numpy(dtype=float)
+        sd = x.std()
+        varying[f"county_{v}"] = (x - x.mean()) / (sd if sd > 0 else 1.0)
+    for v in COUNTY_FLAGS:
+        varying[f"county_{v}"] = df[v].to_numpy(dtype=float)
+    varying.update(_dummies(df["region"], ["Midwest", "South", "West"], "region"))
+    varying.update(_dummies(df["marital"], ["never", "divorced_separated", "widowed"], "marital"))
+    varying.update(_dummies(df["education"], ["less_hs", "some_college", "ba_plus"], "education"))
+    years = sorted(df["year"].unique())
+    varying.update(_dummies(df["year"], [str(y) for y in years[1:]], "year"))
+    for v, x in varying.items():
         m = person_mean(codes, x)
-        cols[f"{v}_within"] = x - m
+        dev = x - m
+        if np.max(np.abs(dev), initial=0.0) > 1e-12 * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+            cols[f"{v}_within"] = dev
         cols[f"{v}_between"] = m
     cols["age_between_sq"] = (cols["age_between"] - 40) ** 2 / 100
     cols["female"] = (df["sex"].astype(str).to_numpy() == "female").astype(float)
     if group is None:
         cols.update({k: v for k, v in _dummies(df["race_eth"], ["latino", "black", "other"], "race").items()})
-    cols.update(_dummies(df["marital"], ["never", "divorced_separated", "widowed"], "marital"))
-    cols.update(_dummies(df["education"], ["less_hs", "some_college", "ba_plus"], "education"))
-    for v in COUNTY_NUMERIC:
-        x = df[v].to_numpy(dtype=float)
-        sd = x.std()
-        cols[f"county_{v}"] = (x - x.mean()) / (sd if sd > 0 else 1.0)
-    for v in COUNTY_FLAGS:
-        cols[f"county_{v}"] = df[v].to_numpy(dtype=float)
-    cols.update(_dummies(df["region"], ["Midwest", "South", "West"], "region"))
-    years = sorted(df["year"].unique())
-    cols.update(_dummies(df["year"], [str(y) for y in years[1:]], "year"))
     names = list(cols)
     X = np.empty((len(df), len(names)), order="F")  # column writes are contiguous
     for j, n in enumerate(names):
@@ -171,7 +181,7 @@ def within_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
         cols.update({k: np.asarray(v, dtype=float)[mask] for k, v in extra.items()})
     else:
         cols.update({p: df[p].to_numpy(dtype=float) for p in policies})
-    for v in ("employed", "income_bracket", "homeowner", "log_years_at_address"):
+    for v in ("employed", "income_bracket", "homeowner", "log_years_at_address", "interview_number"):
         cols[v] = df[v].to_numpy(dtype=float)
     cols.update(_dummies(df["year"], [str(y) for y in years[1:]], "year"))
     names = list(cols)
