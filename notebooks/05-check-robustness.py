@@ -66,13 +66,20 @@ print(f"source: {source}; interviews: {len(frame):,}; persons: {frame['person_id
 
 # %% [markdown]
 # ## 1. Conditional logit
-# Persons are dropped when their outcome never changes (never or always victimized) or when none of
-# the four exposures changes across their interviews: neither kind can contribute to a within-person
-# comparison.
+# Persons whose outcome never changes (never or always victimized) carry no information and are dropped.
+# Everyone else is kept, including persons whose exposure never changes: they identify the year and
+# covariate effects that the policy contrasts are net of. The table below sets these estimates beside the
+# earlier, narrower sample (only persons whose exposure also changes) to show what the choice does.
 
 # %%
 conditional = estimate.conditional_estimates(frame, cluster=cluster)
 conditional.drop_duplicates("group")[["group", "persons_total", "persons_outcome_varies", "persons", "interviews"]]
+
+# %%
+conditional_narrow = estimate.conditional_estimates(frame, cluster=cluster, sample="exposure_changes")
+clogit_samples = estimate.clogit_sample_comparison(conditional, conditional_narrow)
+save_table(clogit_samples, output, "clogit-sample-comparison")
+clogit_samples.round(3)
 
 # %% [markdown]
 # ## 2. Event time

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from fedlocal import FedlocalError
 from fedlocal.models import estimate
 from fedlocal.models.design import prepare
 from fixtures.simulate import simulate
@@ -38,7 +39,17 @@ def test_conditional_logit_recovers_planted_and_reports_persons(frame):
     est = estimate.conditional_estimates(frame, groups=("latino",)).set_index("policy")
     r = est.loc["sc"]
     assert abs(r["estimate"] - np.log(2.0)) < 3.5 * r["se"]
-    assert r["persons"] < r["persons_outcome_varies"] < r["persons_total"]
+    assert r["persons"] == r["persons_outcome_varies"] < r["persons_total"]
+
+
+def test_conditional_logit_keeps_persons_whose_exposure_never_changes(frame):
+    new = estimate.conditional_estimates(frame, groups=("latino",)).set_index("policy").loc["sc"]
+    old = estimate.conditional_estimates(frame, groups=("latino",), sample="exposure_changes").set_index("policy").loc["sc"]
+    assert old["persons"] < new["persons"] == new["persons_outcome_varies"]
+    assert new["sample"] == "outcome_varies" and old["sample"] == "exposure_changes"
+    assert new["se"] <= old["se"] * 1.05  # more persons: the year effects are better pinned down
+    with pytest.raises(FedlocalError, match="sample"):
+        estimate.conditional_estimates(frame, groups=("latino",), sample="everyone")
 
 
 def test_group_differences_detect_a_latino_only_effect(frame):

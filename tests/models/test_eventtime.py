@@ -39,6 +39,8 @@ def test_leads_near_zero_and_lags_near_planted():
     pooled = np.average(post["estimate"], weights=1 / post["se"] ** 2)
     assert abs(pooled - np.log(1.8)) < 0.2
     assert coefs.loc[coefs["event_time"] == -1, "odds_ratio"].item() == 1.0
+    _, narrow = eventtime.event_time(frame, s.panel, "sc", 3, sample="exposure_changes")
+    assert narrow["persons"] < summary["persons"]  # persons whose event step never changes are kept
 
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fedlocal import FedlocalError
 from fedlocal.models.clogit import Informative, fit_conditional_logit, informative_rows
 from fedlocal.models.design import Design, hybrid_design, within_design
 from fedlocal.models.inference import Fit
@@ -15,6 +16,16 @@ from fedlocal.vocab import GROUPS, POLICIES
 Z = stats.norm.ppf(0.975)
 JOINT_TEST = "latino = black = white"  # the comparison label of the joint equality test in group_differences
 MIN_INFORMATIVE = 30  # fewer informative persons than this: the conditional logit is not attempted
+# which persons enter the conditional logit: all with outcome variation (the default: persons whose exposure never
+# changes still identify the year and covariate effects), or only those whose exposure also changes (the old rule)
+CLOGIT_SAMPLES = ("outcome_varies", "exposure_changes")
+
+
+def clogit_exposure(sample: str, exposure: np.ndarray) -> np.ndarray | None:
+    """The exposure columns `informative_rows` should require to vary, for a named conditional-logit sample."""
+    if sample not in CLOGIT_SAMPLES:
+        raise FedlocalError(f"conditional-logit sample {sample!r}: expected one of {', '.join(CLOGIT_SAMPLES)}.")
+    return exposure if sample == "exposure_changes" else None
 ESTIMATE_COLUMNS = ["model", "group", "policy", "estimate", "se", "odds_ratio", "ci_low", "ci_high", "p_value",
                     "persons", "interviews", "counties", "cluster", "weighted"]
 
@@ -47,7 +58,7 @@ def hybrid_estimates(frame: pd.DataFrame, cluster: str = "county", survey_weight
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
-def informative_subset(frame: pd.DataFrame, exposure: np.ndarray, group: str | None = None,
+def informative_subset(frame: pd.DataFrame, exposure: np.ndarray | None, group: str | None = None,
                        person_codes: np.ndarray | None = None) -> tuple[Informative, np.ndarray]:
     """Which rows of `frame` the conditional logit uses (persons with outcome and exposure variation).
 
@@ -60,16 +71,17 @@ def informative_subset(frame: pd.DataFrame, exposure: np.ndarray, group: str | N
     if person_codes is None:
         person_codes = pd.factorize(frame["person_id"])[0]
     y = frame["violent"].to_numpy(dtype=float)
-    exposure = np.asarray(exposure, dtype=float).reshape(len(frame), -1)
-    info = informative_rows(y[mask], person_codes[mask], exposure[mask])
+    if exposure is not None:  # None: outcome variation alone decides
+        exposure = np.asarray(exposure, dtype=float).reshape(len(frame), -1)[mask]
+    info = informative_rows(y[mask], person_codes[mask], exposure)
     rows = np.zeros(len(frame), dtype=bool)
     rows[mask] = info.keep_rows
     return info, rows
 
 
 def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(None,) + GROUPS,
-                          policies=POLICIES) -> pd.DataFrame:
-    """Person fixed-effects logit: drop persons without outcome or exposure variation, then fit.
+                          policies=POLICIES, sample: str = "outcome_varies") -> pd.DataFrame:
+    """Person fixed-effects logit on the persons whose outcome varies (`sample`: see CLOGIT_SAMPLES).
 
     Survey weights are not used: the conditional likelihood has no standard weighted form.
     """
@@ -77,7 +89,7 @@ def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(
     exposure = frame[list(policies)].to_numpy(dtype=float)
     person_codes = pd.factorize(frame["person_id"])[0]
     for g in groups:
-        info, used = informative_subset(frame, exposure, g, person_codes)
+        info, used = informative_subset(frame, clogit_exposure(sample, exposure), g, person_codes)
         d = within_design(frame, policies, group=g, rows=used)
         fit = None
         if info.persons_kept >= MIN_INFORMATIVE:
@@ -88,8 +100,19 @@ def conditional_estimates(frame: pd.DataFrame, cluster: str = "county", groups=(
                                    persons=info.persons_kept, interviews=info.interviews_kept,
                                    counties=int(len(pd.unique(d.county))), cluster=cluster, weighted=False,
                                    persons_total=info.persons_total,
-                                   persons_outcome_varies=info.persons_outcome_varies))
+                                   persons_outcome_varies=info.persons_outcome_varies, sample=sample))
     return pd.DataFrame(rows)
+
+
+def clogit_sample_comparison(kept: pd.DataFrame, narrow: pd.DataFrame) -> pd.DataFrame:
+    """Conditional-logit odds ratios on every person with outcome variation beside the exposure-changers only.
+
+    `kept` and `narrow` are `conditional_estimates` with sample "outcome_varies" and "exposure_changes".
+    """
+    cols = ["group", "policy", "persons", "odds_ratio", "ci_low", "ci_high", "p_value"]
+    a = kept.loc[:, cols].rename(columns={c: f"{c}_outcome_varies" for c in cols[2:]})
+    b = narrow.loc[:, cols].rename(columns={c: f"{c}_exposure_changes" for c in cols[2:]})
+    return a.merge(b, on=["group", "policy"], how="outer", validate="one_to_one")
 
 
 def group_differences(frame: pd.DataFrame, cluster: str = "county", survey_weights: bool = False,

@@ -16,7 +16,7 @@ import pandas as pd
 from fedlocal import FedlocalError
 from fedlocal.models.clogit import fit_conditional_logit
 from fedlocal.models.design import within_design
-from fedlocal.models.estimate import effect_row, informative_subset
+from fedlocal.models.estimate import clogit_exposure, effect_row, informative_subset
 from fedlocal.vocab import POLICIES
 
 MIN_PERSONS = 100  # below this many informative persons the event-time terms are not estimated
@@ -56,15 +56,19 @@ def event_dummies(steps: np.ndarray, window: int) -> dict[str, np.ndarray]:
 
 
 def event_time(frame: pd.DataFrame, panel: pd.DataFrame, policy: str, window: int, cluster: str = "county",
-               group: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """Event-time odds ratios for one policy and the joint test that all leads (steps < -1) are zero."""
+               group: str | None = None, sample: str = "outcome_varies") -> tuple[pd.DataFrame, dict]:
+    """Event-time odds ratios for one policy and the joint test that all leads (steps < -1) are zero.
+
+    By default every person whose outcome varies is kept: persons in counties that never start (or whose
+    interviews all fall on one side of the start) identify the year effects the event terms are net of.
+    """
     steps = event_steps(frame, start_months(panel, policy))
     dummies = event_dummies(steps, window)
     # the indicators vary within a person exactly when the binned step does (no start and step -1 both
     # mean all indicators zero): one exposure column finds the informative persons before any design
     binned = np.clip(steps, -window, window)
-    info, used = informative_subset(frame, np.where(np.isnan(binned), -1.0, binned), group)
-    summary = {"policy": policy, "group": group or "all", "persons": info.persons_kept,
+    info, used = informative_subset(frame, clogit_exposure(sample, np.where(np.isnan(binned), -1.0, binned)), group)
+    summary = {"policy": policy, "group": group or "all", "sample": sample, "persons": info.persons_kept,
                "interviews": info.interviews_kept, "counties_started": int(start_months(panel, policy).size)}
     if info.persons_kept < MIN_PERSONS:
         summary.update(estimated=False, lead_chi2=float("nan"), lead_df=0, lead_p=float("nan"))
@@ -85,9 +89,9 @@ def event_time(frame: pd.DataFrame, panel: pd.DataFrame, policy: str, window: in
 
 
 def event_time_by_policy(frame: pd.DataFrame, panel: pd.DataFrame, window: int, cluster: str = "county",
-                         policies=POLICIES) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         policies=POLICIES, sample: str = "outcome_varies") -> tuple[pd.DataFrame, pd.DataFrame]:
     """`event_time` for each policy: all estimated coefficients in one frame, and one summary row per policy."""
-    results = [event_time(frame, panel, p, window, cluster=cluster) for p in policies]
+    results = [event_time(frame, panel, p, window, cluster=cluster, sample=sample) for p in policies]
     estimated = [coefs for coefs, _ in results if len(coefs)]
     coefs = pd.concat(estimated, ignore_index=True) if estimated else pd.DataFrame()
     return coefs, pd.DataFrame([summary for _, summary in results])
