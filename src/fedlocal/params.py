@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 
 from fedlocal import FedlocalError
-from fedlocal.vocab import (BOUND_DATES, CLUSTERS, EXPOSURE_RULES, MONTH_CODINGS, NCVS_SOURCES, POLICIES, RACE_ETH,
-                            SC_ENDS)
+from fedlocal.vocab import (BOUND_DATES, CLUSTERS, EXPOSURE_RULES, MONTE_CARLO_ENGINES, MONTE_CARLO_WORLDS, MONTH_CODINGS,
+                            NCVS_SOURCES, POLICIES, RACE_ETH, SC_ENDS)
 
 
 class ParamError(FedlocalError):
@@ -63,7 +63,7 @@ def read_yaml(text: str):
 
 @dataclass(frozen=True)
 class Param:
-    kind: str  # int, float, bool, str, date, choice, odds_table, list
+    kind: str  # int, float, bool, str, date, choice, odds_table, choice_list, float_list
     default: Any
     doc: str
     choices: tuple = ()
@@ -124,6 +124,19 @@ SCHEMA: dict[str, Param] = {
                                          lo=2000, hi=2011),
     "msa_antidetainer_last_year": Param("int", 2017, "Last year of the metro-area anti-detainer estimates; from 2012 (the "
                                         "first adoptions) to 2017 (the last FBI table).", lo=2012, hi=2017),
+    # Monte Carlo of what the design can detect (07)
+    "montecarlo_replications": Param("int", 20, "Synthetic panels drawn and fitted per Monte Carlo world (the issue's target "
+                                     "is 200 at scale 1.0; see the manuscript for what that costs).", lo=1, hi=100_000),
+    "montecarlo_worlds": Param("choice_list", ["null", "planted", "grid"], "Monte Carlo worlds: 'null' (no effect: size), "
+                               "'planted' (planted_odds_ratios: power, coverage), 'grid' (montecarlo_or_grid: power curve).",
+                               items=MONTE_CARLO_WORLDS),
+    "montecarlo_or_grid": Param("float_list", [1.5, 2.5, 4.0], "Odds ratios of the power-curve worlds, each planted in every "
+                                "policy x group cell (increasing, above 1).", lo=1.0, hi=100.0),
+    "montecarlo_scale": Param("float", 0.1, "Sample size of each Monte Carlo panel relative to the paper's (1.0 = the "
+                              "paper's scale).", lo=0.001, hi=3.0),
+    "montecarlo_engine": Param("choice", "joblib", "Engine that runs the replications: 'serial', 'joblib' (processes on this "
+                               "machine) or 'dask' (a local Dask cluster; needs the 'dask' extra).", choices=MONTE_CARLO_ENGINES),
+    "montecarlo_workers": Param("int", 2, "Worker processes of the Monte Carlo engine (one BLAS thread each).", lo=1, hi=1024),
 }
 
 
@@ -139,6 +152,10 @@ def _allowed(p: Param) -> str:
         return f"a{'n' if p.kind == 'int' else ''} {p.kind}{rng}"
     if p.kind == "date":
         return "a date YYYY-MM-DD"
+    if p.kind == "choice_list":
+        return "a non-empty list of distinct items from " + ", ".join(repr(c) for c in p.items)
+    if p.kind == "float_list":
+        return f"a non-empty list of increasing numbers in ({p.lo}, {p.hi}]"
     if p.kind == "odds_table":
         return f"a mapping policy -> group -> odds ratio > 0, policies {POLICIES}, groups {RACE_ETH}"
     return f"a {p.kind}"
@@ -175,6 +192,22 @@ def _check(key: str, value: Any, where: str) -> Any:
             dt.date.fromisoformat(value)
         except ValueError as err:
             raise bad(f" (no such day: {err})") from None
+    elif p.kind == "choice_list":
+        if isinstance(value, list) and "null" in p.items:  # YAML reads a bare `null` as None
+            value = ["null" if v is None else v for v in value]
+        if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value):
+            raise bad()
+        if any(v not in p.items for v in value):
+            raise bad(f" (unknown item {next(v for v in value if v not in p.items)!r})")
+        value = list(value)
+    elif p.kind == "float_list":
+        if not isinstance(value, list) or not value:
+            raise bad()
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in value):
+            raise bad(" (numbers only)")
+        value = [float(v) for v in value]
+        if any(not (p.lo < v <= p.hi) for v in value) or any(b <= a for a, b in zip(value, value[1:])):
+            raise bad(" (each above the lower bound, at most the upper, increasing)")
     elif p.kind == "odds_table":
         if not isinstance(value, dict):
             raise bad()

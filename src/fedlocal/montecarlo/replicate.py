@@ -1,0 +1,146 @@
+"""One Monte Carlo replication of the paper's design: draw a synthetic NCVS panel, fit the main models.
+
+:class:`NcvsReplication` is the ``replicate`` callable handed to :func:`fedlocal.montecarlo.engine.run`.
+It holds the real inputs every replication shares (county covariates, policy spells) and, per call,
+draws a panel at ``world.params["scale"]`` with the world's planted odds ratios (the same three steps
+as stage 03: ``panel.draw_panel`` -> ``exposure.interviews.link_exposure`` -> ``outcomes.draw_outcomes``,
+one generator seeded by the replication's SeedSequence), then fits the estimators of stage 04/05 per
+group: the between-within (hybrid) logit and the conditional (person fixed-effects) logit. It returns
+one row per policy x group x estimator with the log odds ratio, its SE and the fit's counts.
+
+The truth a world plants is the person-specific log odds ratio; the hybrid logit estimates a
+population-averaged one, slightly closer to 0 (non-collapsibility), which shows as a small negative
+bias of that estimator in the planted worlds (the null world is unaffected). Issue 15 adds its
+estimators (few-cluster and bootstrap inference) as further rows of this frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import LinAlgWarning
+
+from fedlocal.exposure.interviews import link_exposure
+from fedlocal.models import estimate
+from fedlocal.models.design import prepare
+from fedlocal.montecarlo.engine import MonteCarloRun, World, run
+from fedlocal.synthetic import outcomes, panel
+from fedlocal.vocab import GROUPS, MONTE_CARLO_WORLDS, POLICIES
+
+ESTIMATORS = ("hybrid_logit", "conditional_logit")
+WORLD_KINDS = MONTE_CARLO_WORLDS
+COLUMNS = ["policy", "group", "estimator", "estimate", "se", "p_value", "persons", "interviews"]
+
+
+def world(name: str, planted_odds_ratios: dict | None, scale: float, *, exposure_rule: str = "any",
+          county_sd: float = 0.25, person_sd: float = 0.8, first_year: int = 2005, last_year: int = 2014,
+          cluster: str = "county") -> World:
+    """A world of the synthetic NCVS: its parameters and its truth (log planted OR per policy x group;
+    0 for every cell not planted)."""
+    planted = {p: {g: float(v) for g, v in row.items()} for p, row in (planted_odds_ratios or {}).items()}
+    truth = {(p, g): math.log(planted.get(p, {}).get(g, 1.0)) for p in POLICIES for g in GROUPS}
+    params = {"planted_odds_ratios": planted, "scale": float(scale), "exposure_rule": exposure_rule,
+              "county_sd": float(county_sd), "person_sd": float(person_sd), "first_year": int(first_year),
+              "last_year": int(last_year), "cluster": cluster}
+    return World(name, params, truth)
+
+
+def grid_world_name(odds_ratio: float) -> str:
+    """The folder name of a grid world that plants ``odds_ratio`` in every policy x group cell."""
+    return f"grid-or-{odds_ratio:.3f}"
+
+
+def grid_worlds(odds_ratios, scale: float, **options) -> list[World]:
+    """One world per odds ratio of the power-curve grid, planted in every policy x group cell at once
+    (the cells are fitted separately per group, so each group's power curve is read off the same draws)."""
+    return [world(grid_world_name(o), {p: dict.fromkeys(GROUPS, float(o)) for p in POLICIES}, scale, **options)
+            for o in odds_ratios]
+
+
+def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float, **options) -> list[World]:
+    """The worlds of a study: ``null`` (no effect anywhere: size), ``planted`` (the run's planted odds
+    ratios: power and coverage where it matters), ``grid`` (one world per odds ratio: the power curve)."""
+    unknown = [k for k in kinds if k not in WORLD_KINDS]
+    if unknown:
+        raise ValueError(f"unknown world kind(s) {unknown}; known: {', '.join(WORLD_KINDS)}")
+    out = []
+    if "null" in kinds:
+        out.append(world("null", None, scale, **options))
+    if "planted" in kinds:
+        out.append(world("planted", planted_odds_ratios, scale, **options))
+    if "grid" in kinds:
+        out.extend(grid_worlds(or_grid, scale, **options))
+    return out
+
+
+def inputs_fingerprint(counties: pd.DataFrame, spells: pd.DataFrame) -> str:
+    """A short hash of the real inputs every replication shares: a change in them starts a new study
+    instead of mixing replications drawn from different counties or policy timelines."""
+    h = hashlib.sha256()
+    for frame in (counties, spells):
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        h.update("|".join(map(str, frame.columns)).encode())
+    return h.hexdigest()[:16]
+
+
+class NcvsReplication:
+    """``replicate(world, seed)`` for the synthetic NCVS (picklable: it carries only data frames)."""
+
+    def __init__(self, counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS):
+        unknown = [e for e in estimators if e not in ESTIMATORS]
+        if unknown:
+            raise ValueError(f"unknown estimator(s) {unknown}; known: {', '.join(ESTIMATORS)}")
+        self.counties, self.spells, self.estimators = counties, spells, tuple(estimators)
+
+    def __call__(self, world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            # ill-conditioned fits of sparse cells end as a missing SE, which the summary counts as a failed fit
+            warnings.simplefilter("ignore", LinAlgWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return self._replicate(world, seed)
+
+    def _replicate(self, world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
+        p = world.params
+        rng = np.random.default_rng(seed)
+        drawn = panel.draw_panel(self.counties, p["scale"], rng, first_year=p["first_year"], last_year=p["last_year"])
+        interviews = drawn.interviews.join(link_exposure(drawn.interviews, self.spells, p["exposure_rule"]))
+        interviews, _ = outcomes.draw_outcomes(drawn, interviews, self.counties, rng, p["planted_odds_ratios"],
+                                               county_sd=p["county_sd"], person_sd=p["person_sd"])
+        frame = prepare(interviews, self.counties)
+        del interviews, drawn
+        parts = []
+        if "hybrid_logit" in self.estimators:
+            parts.append(estimate.hybrid_estimates(frame, cluster=p["cluster"], groups=GROUPS))
+        if "conditional_logit" in self.estimators:
+            parts.append(estimate.conditional_estimates(frame, cluster=p["cluster"], groups=GROUPS))
+        fits = pd.concat(parts, ignore_index=True)
+        out = fits.rename(columns={"model": "estimator"})
+        return out[COLUMNS].reset_index(drop=True)
+
+
+def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World], replications: int,
+              run_dir: str | Path, *, engine: str = "serial", workers: int | None = None, base_seed: int = 20230417,
+              estimators=ESTIMATORS, log=None) -> MonteCarloRun:
+    """Run (or resume) the study: ``replications`` per world through the engine.
+
+    Replications are saved under ``run_dir/<key>/<world>/``, where ``key`` hashes what replications depend
+    on besides a grid world's name (inputs, estimators, seed, scale and the other world options, the
+    planted world's odds ratios): the same study resumes (and a longer grid or more replications extend
+    it), a changed one starts in a folder of its own instead of being refused by the engine.
+    """
+    replicate = NcvsReplication(counties, spells, estimators)
+    config = {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells)}
+    common = {json.dumps({k: v for k, v in w.params.items() if k != "planted_odds_ratios"}, sort_keys=True)
+              for w in worlds}
+    planted = [w.params["planted_odds_ratios"] for w in worlds if w.name == "planted"]
+    key = hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
+                                     "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
+    kwargs = {} if log is None else {"log": log}
+    return run(replicate, worlds, replications, Path(run_dir) / key, engine=engine, workers=workers,
+               base_seed=base_seed, config=config, **kwargs)
