@@ -55,3 +55,41 @@ def fails_at(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
     if seed.spawn_key[-1] in world.params.get("fail_at", ()):
         raise RuntimeError(f"replication {seed.spawn_key[-1]} of {world.name} failed on purpose")
     return normal_means(world, seed)
+
+
+def panel_logit(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
+    """A tiny version of the paper's design, small enough for a Monte Carlo inside the test suite.
+
+    ``counties`` x ``persons`` persons (per county) interviewed ``periods`` times; half the counties adopt
+    a policy at a random period after the first, the others never. Victimization is logistic with a
+    person intercept (SD ``person_sd``), a county intercept (``county_sd``), a common trend and the
+    planted log odds ratio ``world.truth[("policy", "all")]``. Fitted with the project's own estimators:
+    the between-within logit (``models.logit.fit_logit``, person-mean and within parts of the exposure,
+    period effects, SEs clustered by county) and the conditional logit (``fit_conditional_logit``, same
+    clustering). Returns one row per estimator.
+    """
+    from fedlocal.models.clogit import fit_conditional_logit
+    from fedlocal.models.logit import fit_logit
+
+    rng = np.random.default_rng(seed)
+    p = world.params
+    n_c, n_p, n_t = int(p.get("counties", 40)), int(p.get("persons", 25)), int(p.get("periods", 4))
+    beta = float(world.truth.get(("policy", "all"), 0.0))
+    adopt = np.where(rng.random(n_c) < 0.5, rng.integers(1, n_t, n_c), n_t + 1)
+    county = np.repeat(np.arange(n_c), n_p * n_t)
+    person = np.repeat(np.arange(n_c * n_p), n_t)
+    period = np.tile(np.arange(n_t), n_c * n_p)
+    x = (period >= adopt[county]).astype(float)
+    eta = (float(p.get("intercept", -1.8)) + 0.1 * period
+           + float(p.get("county_sd", 0.3)) * rng.standard_normal(n_c)[county]
+           + float(p.get("person_sd", 0.8)) * rng.standard_normal(n_c * n_p)[person] + beta * x)
+    y = (rng.random(len(eta)) < 1 / (1 + np.exp(-eta))).astype(float)
+    x_mean = np.bincount(person, x)[person] / n_t
+    dummies = (period[:, None] == np.arange(1, n_t)[None, :]).astype(float)
+    names_t = [f"t{t}" for t in range(1, n_t)]
+    hybrid = fit_logit(np.column_stack([np.ones_like(x), x_mean, x - x_mean, dummies]), y,
+                       ["const", "x_between", "x_within", *names_t], clusters=county)
+    conditional = fit_conditional_logit(np.column_stack([x, dummies]), y, person, ["x", *names_t], county)
+    rows = [("hybrid_logit", *hybrid.coef("x_within")), ("conditional_logit", *conditional.coef("x"))]
+    return pd.DataFrame([("policy", "all", e, b, s) for e, b, s in rows],
+                        columns=["policy", "group", "estimator", "estimate", "se"])
