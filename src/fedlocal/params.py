@@ -20,8 +20,18 @@ from typing import Any
 import yaml
 
 from fedlocal import FedlocalError
-from fedlocal.vocab import (BOUND_DATES, CLUSTERS, EXPOSURE_RULES, MONTE_CARLO_ENGINES, MONTE_CARLO_WORLDS, MONTH_CODINGS,
-                            NCVS_SOURCES, POLICIES, RACE_ETH, SC_ENDS)
+from fedlocal.vocab import (
+    BOUND_DATES,
+    CLUSTERS,
+    EXPOSURE_RULES,
+    MONTE_CARLO_ENGINES,
+    MONTE_CARLO_WORLDS,
+    MONTH_CODINGS,
+    NCVS_SOURCES,
+    POLICIES,
+    RACE_ETH,
+    SC_ENDS,
+)
 
 
 class ParamError(FedlocalError):
