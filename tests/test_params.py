@@ -1,6 +1,8 @@
 """Run parameters: the metro-area analysis windows (stage `crime`), and values a person can type that used to slip
 through or crash (each gets one clear ParamError)."""
 
+import re
+
 import pytest
 
 from fedlocal import params
@@ -71,3 +73,26 @@ def test_a_key_given_twice_inside_a_mapping_is_refused(tmp_path):
     f.write_text("planted_odds_ratios:\n  sc: {latino: 1.2}\n  sc: {latino: 1.5}\n")
     with pytest.raises(params.ParamError, match="key 'sc' is given twice"):
         params.load(f)
+
+
+def test_monte_carlo_worlds_read_a_bare_yaml_null_as_the_null_world(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("montecarlo_worlds: [null, grid]\nmontecarlo_or_grid: [1.5, 3]\n")
+    values = params.load(f)
+    assert values["montecarlo_worlds"] == ["null", "grid"]
+    assert values["montecarlo_or_grid"] == [1.5, 3.0]
+
+
+@pytest.mark.parametrize("override, why", [
+    ("montecarlo_worlds=[null, nowhere]", "unknown item 'nowhere'"),
+    ("montecarlo_worlds=[grid, grid]", "expected a non-empty list of distinct items"),
+    ("montecarlo_worlds=[]", "expected a non-empty list"),
+    ("montecarlo_or_grid=[2.0, 1.5]", "increasing"),
+    ("montecarlo_or_grid=[1.0, 2.0]", "increasing"),
+    ("montecarlo_or_grid=[1.5, yes]", "numbers only"),
+    ("montecarlo_engine=threads", "one of 'serial', 'joblib', 'dask'"),
+    ("montecarlo_replications=0", "out of range"),
+])
+def test_bad_monte_carlo_parameters_get_one_message_naming_the_key(override, why):
+    with pytest.raises(params.ParamError, match=rf"'{override.split('=')[0]}'.*{re.escape(why)}"):
+        params.load(None, [override])
