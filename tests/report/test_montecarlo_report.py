@@ -1,0 +1,43 @@
+"""report.montecarlo: which world each column of the stage-07 table comes from, on hand-built replications."""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from fedlocal.montecarlo import replicate, summary
+from fedlocal.report import montecarlo as report
+
+
+def _results(world, rejects: int, n: int = 40):
+    """n replications of every policy x group x estimator cell of `world`; the first `rejects` reject."""
+    rows = []
+    for (policy, group), truth in world.truth.items():
+        for estimator in report.ESTIMATOR_LABELS:
+            for r in range(n):
+                z = 3.0 if r < rejects else 0.1
+                rows.append((world.name, r, policy, group, estimator, truth + z * 0.2 if truth == 0 else z * 0.2, 0.2))
+    return pd.DataFrame(rows, columns=["world", "replication", "policy", "group", "estimator", "estimate", "se"])
+
+
+def test_size_from_the_null_world_power_from_planted_cells_and_mde_from_the_grid():
+    worlds = replicate.study_worlds(["null", "planted", "grid"], {"sc": {"latino": 1.2}}, [2.0], 0.1)
+    null, planted, grid = worlds
+    results = pd.concat([_results(null, 2), _results(planted, 10), _results(grid, 36)], ignore_index=True)
+    summarized = summary.summarize(results, worlds)
+    curve = summarized.loc[summarized["world"] != "planted"]
+    table = report.cells(summarized, summary.minimum_detectable(curve), 0.1)
+    assert len(table) == 4 * 3 * 2
+    row = table.set_index(["policy", "group", "estimator"]).loc[("sc", "latino", "hybrid_logit")]
+    assert row["size"] == 2 / 40
+    assert row["power"] == 10 / 40 and math.isclose(row["planted_or"], 1.2)
+    assert row["reached"] and 1.0 < row["mde_or"] < 2.0  # 80% is reached between OR 1 (5%) and 2 (90%)
+    assert math.isclose(row["mde_or_scale1"], math.exp((summary.Z975 + summary.Z80) * 0.2 * math.sqrt(0.1)))
+    unplanted = table.set_index(["policy", "group", "estimator"]).loc[("jem", "white", "conditional_logit")]
+    assert np.isnan(unplanted["power"])
+    shown = report.cells_display(table, 40, 0.1)
+    assert shown.loc[0, "Power (95% CI)"].endswith("at 1.20")
+    assert (shown["Power (95% CI)"] == "not planted").sum() == 22
+    values = report.variables(table, summarized, 40, 0.1, [w.name for w in worlds], "serial")
+    assert values["sc_latino_hybrid_size"] == "5.0" and values["sc_latino_hybrid_power"] == "25.0"
+    assert values["grid"] == "2.00" and values["replications"] == 40
