@@ -65,7 +65,8 @@ spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_defa
 # %% [markdown]
 # ## The replications
 # Each panel is drawn at `montecarlo_scale` of the paper's sample (1.0 is about 354,000 persons and a
-# million interviews). The engine prints its progress, the time per replication and where the files are.
+# million interviews). The engine records what it ran, on which workers and how long each replication
+# took in `run.json` beside the replications (not printed here, so that a rerun writes the same notebook).
 
 # %%
 worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecarlo_or_grid, montecarlo_scale,
@@ -73,9 +74,9 @@ worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecar
                                 first_year=first_year, last_year=last_year, cluster=cluster)
 study = replicate.run_study(counties, spells, worlds, montecarlo_replications,
                             source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
-                            workers=montecarlo_workers, base_seed=seed)
+                            workers=montecarlo_workers, base_seed=seed, log=False)
 print(f"{len(worlds)} worlds x {montecarlo_replications} replications at scale {montecarlo_scale}: "
-      f"{study.metadata['ran']} run now, {study.metadata['resumed']} resumed")
+      f"{study.results['replication'].nunique()} replications per world, {len(study.results):,} fits")
 
 # %% [markdown]
 # ## Bias, spread against standard errors, coverage, size and power

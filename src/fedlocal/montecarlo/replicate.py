@@ -127,7 +127,8 @@ class NcvsReplication:
 def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World], replications: int,
               run_dir: str | Path, *, engine: str = "serial", workers: int | None = None, base_seed: int = 20230417,
               estimators=ESTIMATORS, log=None) -> MonteCarloRun:
-    """Run (or resume) the study: ``replications`` per world through the engine.
+    """Run (or resume) the study: ``replications`` per world through the engine (``log``: the engine's
+    progress lines, to stderr by default; False for none).
 
     Replications are saved under ``run_dir/<key>/<world>/``, where ``key`` hashes what replications depend
     on besides a grid world's name (inputs, estimators, seed, scale and the other world options, the
@@ -141,6 +142,6 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
     planted = [w.params["planted_odds_ratios"] for w in worlds if w.name == "planted"]
     key = hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
                                      "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
-    kwargs = {} if log is None else {"log": log}
+    kwargs = {} if log is None else {"log": log or None}  # log=False: silent
     return run(replicate, worlds, replications, Path(run_dir) / key, engine=engine, workers=workers,
                base_seed=base_seed, config=config, **kwargs)
