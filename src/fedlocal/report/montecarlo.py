@@ -100,6 +100,7 @@ def power_curves(summary: pd.DataFrame, replications: int, scale: float):
             line = line.sort_values("planted_or")
             y = line["rejection_rate"].to_numpy(float)
             err = np.vstack([y - line["rejection_low"].to_numpy(float), line["rejection_high"].to_numpy(float) - y])
+            err = np.nan_to_num(np.clip(err, 0, None))  # Wilson bounds at 0 or 1 differ from the rate by rounding
             ax.errorbar(line["planted_or"], y, yerr=err, color=colors[group], linestyle=styles[est], marker="o",
                         markersize=3, capsize=2, linewidth=1,
                         label=f"{GROUP_LABELS[group]}, {ESTIMATOR_LABELS[est]}")
