@@ -117,7 +117,7 @@ def power_curves(summary: pd.DataFrame, replications: int, scale: float):
     for ax in axes[1]:
         ax.set_xlabel("planted odds ratio (person-specific)")
     for ax in axes[:, 0]:
-        ax.set_ylabel("share of replications rejecting OR = 1 at 5%")
+        ax.set_ylabel("share rejecting OR = 1 at 5%")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=7)
     fig.suptitle(f"Power of the paper's design, synthetic NCVS at {fmt_num(scale, 2)} of the paper's sample "
