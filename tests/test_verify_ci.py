@@ -98,6 +98,7 @@ def test_render_refuses_a_run_mixed_from_two_parameter_sets(ci_run, tmp_path):
     """What a run interrupted after its model stage leaves: 'models' from other parameters, 'robustness' stale."""
     mixed = tmp_path / "mixed"
     shutil.copytree(ci_run, mixed)
+    shutil.rmtree(mixed / "manuscript", ignore_errors=True)  # rendered there by an earlier test
     manifest = json.loads((mixed / "manifest.json").read_text())
     manifest["params"]["cluster"] = "person"  # the header the interrupted run wrote
     manifest["stages"]["models"]["fingerprint"]["params"]["cluster"] = "person"
