@@ -1,9 +1,15 @@
 """287(g): the model of an agreement by roster, the agency table, and facts the real rosters must reproduce."""
 
-import pandas as pd
+import os
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from fedlocal import paths
 from fedlocal.data.counties import county_frame
-from fedlocal.data.policies.g287 import agency_aliases, agency_counties, agency_key, g287_spells, model_segments
+from fedlocal.data.policies.g287 import (agency_aliases, agency_counties, agency_key, best_guess_agreements, g287_spells,
+                                         model_segments, secondary_rosters)
 
 
 def test_model_segments_follow_the_latest_roster():
@@ -39,3 +45,22 @@ def test_task_force_ends_by_the_cap(spells):
     assert (tfm["end"] != "").all() and tfm["end"].max() <= "2012-12-31"
     early = g287_spells(tfm_end_by="2010-06-30")
     assert early.loc[early["program"] == "tfm", "end"].max() <= "2010-06-30"
+
+
+def _mirror_subset(name):
+    """A declared subset file of the shared mirror, or a skip when this machine has no mirror copy of it."""
+    folder = os.environ.get(paths.MIRROR_ENV)
+    path = Path(folder) / "deportationdata_287g" / name if folder else None
+    if path is None or not path.is_file():
+        pytest.skip(f"no mirror copy of deportationdata_287g/{name} to compare with")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_best_guess_selection_reproduces_the_former_subset_file_exactly():
+    subset = _mirror_subset("agreements_best_guess_subset_pre2015.csv")
+    pd.testing.assert_frame_equal(best_guess_agreements(), subset)
+
+
+def test_secondary_roster_selection_reproduces_the_former_subset_file_exactly():
+    subset = _mirror_subset("secondary_rosters_CRS2009_MPI2010.csv")
+    pd.testing.assert_frame_equal(secondary_rosters(), subset)

@@ -16,11 +16,18 @@ from fedlocal.data.counties import STATE_NAMES, county_frame
 from fedlocal.data.policies.spells import OPEN_END, SPELL_COLUMNS, iso_date, spell_blocks
 
 G287 = {
-    "crs": "deportationdata_287g/secondary_rosters_CRS2009_MPI2010.csv",  # also holds MPI
+    "secondary": "deportationdata_287g/upstream/secondary_rosters_long.csv",  # CRS, MPI, NCLR, GAO, Cato blocks
     "oig": "deportationdata_287g/historical-oig-2009.csv",
     "foia": "deportationdata_287g/primary_source_chart_2010-05-08.csv",
-    "best": "deportationdata_287g/agreements_best_guess_subset_pre2015.csv",
+    "best": "deportationdata_287g/upstream/agreements_best_guess.csv",  # 2002-2017 signings, 22 columns
 }
+# The blocks of the secondary-roster file that are read: the upstream parse of the other blocks (MPI Jan 2010,
+# NCLR 2010, GAO 2007, Cato) assigns wrong states to many rows.
+SECONDARY_BLOCKS = ("CRS RL32270 App. A (11 Mar 2009)", "MPI Delegation and Divergence App. 2 (Aug 2010)")
+BEST_COLUMNS = ["state", "agency", "jurisdiction_level", "county_fips", "county_name", "first_signed_best",
+                "first_signed_source", "latest_signed", "signing_dates", "models", "active_from", "active_to",
+                "terminated", "n_rosters"]
+BEST_LAST_SIGNING_YEAR = "2014"  # agreements first signed after the panel window cannot switch a county on
 ROSTER_DATES = {"crs": "2009-02-01", "oig": "2009-10-28", "foia": "2010-05-08", "mpi": "2010-08-01"}
 SOURCE_NAMES = {"crs": "CRS RL32270 (Feb 2009)", "oig": "DHS OIG-10-63 (Oct 2009)", "foia": "FOIA chart (May 2010)",
                 "mpi": "MPI (Aug 2010)", "best": "ICE rosters 2010-2017 (deportationdata best guess)"}
@@ -79,12 +86,32 @@ def _date(text) -> pd.Timestamp | None:
     return None
 
 
+def secondary_rosters() -> pd.DataFrame:
+    """The CRS (Feb 2009) and MPI (Aug 2010) blocks of the upstream secondary-roster file, every column as text."""
+    full = pd.read_csv(registry.fetch(G287["secondary"]), dtype=str, keep_default_na=False)
+    missing = [b for b in SECONDARY_BLOCKS if b not in set(full["source"])]
+    if missing:
+        raise ValueError(f"{G287['secondary']}: no rows of block(s) {missing}; the registered upstream file has them "
+                         "(check the file against data/registry.yaml).")
+    return full[full["source"].isin(SECONDARY_BLOCKS)].reset_index(drop=True)
+
+
+def best_guess_agreements() -> pd.DataFrame:
+    """The upstream agency-level reconstruction: agreements first signed by 2014, the 14 columns the coding reads
+    (the MOA file, URL and source-flag columns are left out), every cell as text, in upstream order."""
+    full = pd.read_csv(registry.fetch(G287["best"]), dtype=str, keep_default_na=False)
+    missing = [c for c in BEST_COLUMNS if c not in full.columns]
+    if missing:
+        raise ValueError(f"{G287['best']}: missing column(s) {missing}; expected the upstream file registered in data/registry.yaml.")
+    keep = full["first_signed_best"].str[:4] <= BEST_LAST_SIGNING_YEAR
+    return full.loc[keep, BEST_COLUMNS].reset_index(drop=True)
+
+
 @lru_cache(maxsize=1)
 def agency_observations() -> pd.DataFrame:
     """Every dated fact about a 287(g) agreement: state, agency key, source, as_of, model parts, signing date, flags."""
     rows = []
-    crs = pd.read_csv(registry.fetch(G287["crs"]), dtype=str)
-    for r in crs.itertuples():
+    for r in secondary_rosters().itertuples():
         src = "crs" if r.source.startswith("CRS") else "mpi"
         rows.append((_state_usps(r.state), agency_key(r.agency), r.agency, src, pd.Timestamp(ROSTER_DATES[src]),
                      MODEL_PARTS[r.model], _date(r.date_signed), ""))
@@ -98,8 +125,7 @@ def agency_observations() -> pd.DataFrame:
         signed = _date(r.signed_former_moa) or _date(r.signed_new_moa)
         rows.append((_state_usps(r.state), agency_key(r.agency), r.agency, "foia", pd.Timestamp(ROSTER_DATES["foia"]),
                      MODEL_PARTS[r.type], signed, "withdrew" if withdrew else str(r.signed_new_moa)))
-    best = pd.read_csv(registry.fetch(G287["best"]), dtype=str)
-    for r in best.itertuples():
+    for r in best_guess_agreements().itertuples():
         models = [m.strip() for m in str(r.models).split("->")]
         parts = tuple(sorted({p for m in models for p in MODEL_PARTS[m]}))  # a label change between rosters: both parts
         flag = f"active_from={r.active_from};active_to={r.active_to};terminated={r.terminated};level={r.jurisdiction_level}"
