@@ -40,8 +40,8 @@
 #   the October 2009 re-signing, Migration Policy Institute) give each agreement's signing date and model;
 #   ICE's own rosters 2010–2017 (as reconstructed by the Deportation Data Project) give when each
 #   agreement was last listed.
-# - Anti-detainer: 191 policy events compiled for this project from public documents (there is no
-#   upstream dataset), each with its sources, date precision and a confidence level.
+# - Anti-detainer: 193 policy events compiled by this project from public documents (`data/curated/`: there
+#   is no upstream dataset), each with one primary source, date precision, confidence and a verification note.
 
 # %% tags=["parameters"]
 input_dir = ""

@@ -76,16 +76,8 @@ def test_a_mirror_that_does_not_exist_is_named(isolated, tmp_path, monkeypatch):
         registry.fetch(NAME)
 
 
-# Entries without a URL that issue 13 replaces (full upstream files selected in code; the anti-detainer table in
-# data/curated/). Once they are gone from the registry this list is to be emptied; nothing may be added to it.
-EXPECTED_TO_FIX = {"anti_detainer_policies/anti_detainer_policies.csv",
-                   "deportationdata_287g/agreements_best_guess_subset_pre2015.csv",
-                   "deportationdata_287g/secondary_rosters_CRS2009_MPI2010.csv"}
-
-
 def test_every_entry_has_a_url_or_is_a_file_in_the_repository():
-    offenders = {p.split(":")[0] for p in registry.rule_violations()}
-    assert offenders - EXPECTED_TO_FIX == set(), registry.rule_violations()
+    assert registry.rule_violations() == []
 
 
 def test_the_rule_names_an_entry_with_neither_and_a_repository_file_that_does_not_exist():
@@ -95,3 +87,24 @@ def test_the_rule_names_an_entry_with_neither_and_a_repository_file_that_does_no
             "curated/here.csv": {"file": "data/registry.yaml"}}
     assert registry.rule_violations(fake) == ["b/neither.csv: neither a url nor a file in the repository",
                                               "curated/gone.csv: file data/curated/gone.csv is not in the repository"]
+
+
+CURATED = "curated/anti_detainer_policies.csv"
+
+
+def test_curated_data_is_read_from_the_repository_and_verified(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
+    monkeypatch.setenv(paths.MIRROR_ENV, str(tmp_path / "empty-mirror"))
+    got = registry.fetch(CURATED)
+    assert got == paths.ROOT / "data/curated/anti_detainer_policies.csv" and not (tmp_path / "cache").exists()
+    assert registry.sha256(got) == registry.entry(CURATED)["sha256"]
+
+
+def test_an_edited_curated_file_without_a_new_hash_is_refused(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    (root / "data/curated").mkdir(parents=True)
+    text = (paths.ROOT / "data/curated/anti_detainer_policies.csv").read_text(encoding="utf-8")
+    (root / "data/curated/anti_detainer_policies.csv").write_text(text.replace("AD015", "AD915"), encoding="utf-8")
+    monkeypatch.setattr(paths, "ROOT", root)
+    with pytest.raises(registry.InputError, match="CHANGELOG.md and put the new hash"):
+        registry.fetch(CURATED)

@@ -39,5 +39,5 @@ def test_bound_dates_use_in_place_by_or_the_midpoint():
 
 def test_events_table_has_one_row_per_event_and_no_list_column():
     events = anti_detainer_events()
-    assert len(events) == 191 and events["row_id"].is_unique
+    assert len(events) == 193 and events["row_id"].is_unique
     assert "counties_switched" not in events.columns

@@ -1,4 +1,4 @@
-"""Anti-detainer policies: the 191 policy events compiled for this project, dated and mapped to counties,
+"""Anti-detainer policies: the policy events compiled for this project (data/curated/), dated and mapped to counties,
 and one open spell per county from its earliest counted event."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fedlocal.data.counties import county_frame
 from fedlocal.data.policies.spells import SPELL_COLUMNS, check_option, iso_date
 from fedlocal.vocab import BOUND_DATES
 
-ANTI_DETAINER = "anti_detainer_policies/anti_detainer_policies.csv"
+ANTI_DETAINER = "curated/anti_detainer_policies.csv"  # data/curated/ in the repository
 JAIL_RUNNING_CITIES = {"New York City": "the city's Department of Correction runs the jails of all five counties"}
 
 
@@ -37,7 +37,7 @@ def _period_bounds(text: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 
 def _counted_events(antidetainer_city_policies: bool, antidetainer_bound_date: str) -> pd.DataFrame:
-    """The 191 policy events with the date the panel uses and the list of counties each switches on.
+    """Every policy event with the date the panel uses and the list of counties each switches on.
 
     Date used: best_date (effective day, else adoption, else in_place_by). A date known only to a month or a
     year, or only as an upper bound, is dated by antidetainer_bound_date: 'in_place_by' takes the latest day
