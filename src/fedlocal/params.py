@@ -21,7 +21,9 @@ import yaml
 
 from fedlocal import FedlocalError
 from fedlocal.vocab import (
+    AGREEMENT_STARTS,
     BOUND_DATES,
+    CITY_POLICIES,
     CLUSTERS,
     EXPOSURE_RULES,
     MONTE_CARLO_ENGINES,
@@ -31,6 +33,7 @@ from fedlocal.vocab import (
     POLICIES,
     RACE_ETH,
     SC_ENDS,
+    YEAR_ONLY_DATES,
 )
 
 
@@ -92,11 +95,22 @@ SCHEMA: dict[str, Param] = {
     "sc_end": Param("choice", "window_end", "When Secure Communities switches off: 'window_end' keeps it on through "
                     "December 2014; 'suspension' ends it on 2014-11-20 (DHS memo).", choices=SC_ENDS),
     "tfm_end_by": Param("date", "2012-12-31", "Latest end date of any 287(g) task-force component (ICE ended the model in December 2012)."),
-    "antidetainer_city_policies": Param("bool", False, "Whether a city-only policy that does not govern the county jail switches its county on."),
+    "city_policies": Param("choice", "ignore", "How a city's own policy (a city police 287(g) agreement, a city "
+                           "anti-detainer policy) that does not govern the county jail enters its county: 'ignore' "
+                           "(default: the county jail, where detainers are served, is not bound by it), 'county' (the "
+                           "whole county), 'population_share' (weighted by the city's share of the county population).",
+                           choices=CITY_POLICIES),
+    "year_only_dates": Param("choice", "july_1", "Day used for an anti-detainer policy known only to its year: 'july_1' "
+                             "(default: the middle of the year, the least biased guess), 'january_1', 'december_31' or "
+                             "'drop'; each moved into the window the sources allow.", choices=YEAR_ONLY_DATES),
+    "agreement_start": Param("choice", "signing", "Start of a 287(g) agreement: 'signing' (the MOA date) or 'operation' "
+                             "(the documented first day of operation, else signing plus the median documented lag).",
+                             choices=AGREEMENT_STARTS),
     "antidetainer_bound_date": Param("choice", "in_place_by", "Date used for policies known only by an upper bound: 'in_place_by' "
                                      "(conservative) or 'midpoint' between not_before and in_place_by.", choices=BOUND_DATES),
     "month_coding": Param("choice", "majority", "How a month with a mid-month start or end counts in the county x month panel: "
-                          "'any_day', 'majority' (active on at least half of its days) or 'full_month'.",
+                          "'any_day', 'majority' (active on at least half of its days) or 'full_month'; it also decides "
+                          "the SC activations known only to the month (January 2013: counted unless 'full_month').",
                           choices=MONTH_CODINGS),
     # synthetic NCVS (03)
     "ncvs_source": Param("choice", "synthetic", "NCVS person-interview source: 'synthetic' (simulated, default) or 'restricted' "

@@ -2,6 +2,7 @@
 
 from fedlocal.data.policies.antidetainer import anti_detainer_events, antidetainer_spells
 from fedlocal.data.policies.panel import build_panel
+from fedlocal.vocab import YEAR_ONLY_DATES
 
 
 def test_cook_and_santa_clara_anti_detainer_dates(spells):
@@ -22,10 +23,15 @@ def test_trust_act_switches_every_california_county_on_2014_01_01(spells, panel)
 
 
 def test_city_policies_switch_counties_only_when_asked():
-    off = antidetainer_spells(antidetainer_city_policies=False).set_index("fips")
-    on = antidetainer_spells(antidetainer_city_policies=True).set_index("fips")
+    off = antidetainer_spells(city_policies="ignore").set_index("fips")
+    on = antidetainer_spells(city_policies="county").set_index("fips")
     assert "34013" not in off.index and on.loc["34013", "start"] == "2013-07-24"  # Newark police only
-    assert off.loc["36061", "start"] == "2011-11-22"  # NYC runs its own county jails
+    assert off.loc["36061", "start"] == "2011-11-22" and off.loc["36061", "weight"] == 1.0  # NYC runs its jails
+    share = antidetainer_spells(city_policies="population_share")
+    newark = share[share["fips"] == "34013"]
+    assert newark["start"].tolist() == ["2013-07-24"] and 0.3 < newark["weight"].iloc[0] < 0.4  # 280,379 of 783,969
+    cook = share[share["fips"] == "17031"]
+    assert cook["weight"].tolist() == [1.0]  # the county's own 2011 ordinance precedes Chicago's: no city spell
 
 
 def test_bound_dates_use_in_place_by_or_the_midpoint():
@@ -33,8 +39,19 @@ def test_bound_dates_use_in_place_by_or_the_midpoint():
     mid = anti_detainer_events(antidetainer_bound_date="midpoint").set_index("row_id")
     assert late.loc["AD043", "date_used"] == "2014-05-02"  # Baker County OR: not_before 2014-04-11
     assert mid.loc["AD043", "date_used"] == "2014-04-21"
-    assert late.loc["AD181", "date_used"] == "2014-12-31" and mid.loc["AD181", "date_used"] == "2014-07-02"
     assert late.loc["AD064", "date_used"] == "" and late.loc["AD064", "switches_counties"] == 0
+
+
+def test_year_only_dates_follow_their_parameter_inside_the_sources_window():
+    got = {rule: anti_detainer_events(year_only_dates=rule).set_index("row_id") for rule in YEAR_ONLY_DATES}
+    assert [got[r].loc["AD181", "date_used"] for r in YEAR_ONLY_DATES] == ["2014-07-01", "2014-01-01", "2014-12-31", ""]
+    assert got["january_1"].loc["AD130", "date_used"] == "2014-03-04"  # Eddy NM: not before the Galarza ruling
+    assert got["drop"].loc["AD181", "switches_counties"] == 0
+
+
+def test_a_policy_the_jail_did_not_apply_switches_nothing():
+    events = anti_detainer_events().set_index("row_id")
+    assert events.loc["AD015", "implemented_by_jail"] == "no" and events.loc["AD015", "switches_counties"] == 0
 
 
 def test_events_table_has_one_row_per_event_and_no_list_column():

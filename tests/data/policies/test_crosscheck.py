@@ -2,9 +2,18 @@
 
 import pandas as pd
 
-from fedlocal.data.policies.crosscheck import (agreement, agreement_table, disagreement_kinds, disagreements,
-                                               east_panel, known_facts, named_disagreements, npr_declines, npr_timing,
-                                               sc_source_agreement)
+from fedlocal.data.policies.crosscheck import (
+    agreement,
+    agreement_table,
+    disagreement_kinds,
+    disagreements,
+    east_panel,
+    known_facts,
+    named_disagreements,
+    npr_declines,
+    npr_timing,
+    sc_source_agreement,
+)
 
 
 def test_agreement_share_counts_only_disagreeing_months():
@@ -53,6 +62,8 @@ def test_known_facts_are_the_ones_the_tests_assert(spells, panel):
     facts = known_facts(spells, panel.reset_index()).set_index("fact")["value"]
     assert facts["SC start, Harris County TX"] == "2008-10-27" == facts["first SC activation"]
     assert facts["first month with SC in every county"] == "2013-01"
-    assert facts["Maricopa AZ jem/tfm, 2009-03"] == [1, 1] and facts["Maricopa AZ jem/tfm, 2012-06"] == [1, 0]
+    assert facts["Maricopa AZ jem/tfm, 2009-03"] == [1, 1] and facts["Maricopa AZ jem/tfm, 2011-11"] == [1, 0]
+    assert facts["Maricopa AZ jem/tfm, 2012-06"] == [0, 0]  # jail agreement terminated 2011-12-15; Mesa is a city
+    assert facts["anti-detainer start, San Francisco CA"] == "2011-06-01"
     assert facts["anti-detainer start, Cook IL"] == "2011-09-07"
     assert facts["California counties with anti-detainer in 2014-01"] == "58 of 58"

@@ -8,8 +8,15 @@ import pytest
 
 from fedlocal import paths
 from fedlocal.data.counties import county_frame
-from fedlocal.data.policies.g287 import (agency_aliases, agency_counties, agency_key, best_guess_agreements, g287_spells,
-                                         model_segments, secondary_rosters)
+from fedlocal.data.policies.g287 import (
+    agency_aliases,
+    agency_counties,
+    agency_key,
+    best_guess_agreements,
+    g287_spells,
+    model_segments,
+    secondary_rosters,
+)
 
 
 def test_model_segments_follow_the_latest_roster():
@@ -37,7 +44,7 @@ def test_agency_key_normalises_names_and_applies_aliases():
 def test_maricopa_hybrid_in_early_2009_and_jail_only_later(panel):
     mc = panel.loc["04013"]
     assert mc.loc["2009-03", "jem"] == 1 and mc.loc["2009-03", "tfm"] == 1
-    assert mc.loc["2012-06", "jem"] == 1 and mc.loc["2012-06", "tfm"] == 0
+    assert mc.loc["2011-06", "jem"] == 1 and mc.loc["2011-06", "tfm"] == 0
 
 
 def test_task_force_ends_by_the_cap(spells):

@@ -3,10 +3,18 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.policies import active_days, spell_table
 
-from fedlocal.data.policies.spells import (OPEN_END, PolicyError, SpellError, check_option, days_in_force, iso_date,
-                                           normalise_spells, spell_blocks)
+from fedlocal.data.policies.spells import (
+    OPEN_END,
+    PolicyError,
+    SpellError,
+    check_option,
+    days_in_force,
+    iso_date,
+    normalise_spells,
+    spell_blocks,
+)
+from fixtures.policies import active_days, spell_table
 
 SPELLS = spell_table([
     ("01001", "sc", "2010-03-15", ""),
@@ -20,7 +28,7 @@ SPELLS = spell_table([
 
 def test_normalise_merges_overlapping_and_touching_spells_and_drops_unknown_programs():
     s = normalise_spells(SPELLS)
-    assert list(s.columns) == ["fips", "program", "start", "end"]
+    assert list(s.columns) == ["fips", "program", "start", "end", "weight"] and (s["weight"] == 1.0).all()
     assert s[["fips", "program"]].values.tolist() == [["01001", "sc"], ["01001", "tfm"], ["02013", "jem"]]
     tfm = s.iloc[1]
     assert tfm["start"] == pd.Timestamp("2009-01-01") and tfm["end"] == pd.Timestamp("2010-02-01")
@@ -97,3 +105,15 @@ def test_check_option_names_the_key_and_the_allowed_values():
     check_option("month_coding", "majority", ("any_day", "majority"))
     with pytest.raises(PolicyError, match="month_coding='half' is not allowed; use one of any_day, majority"):
         check_option("month_coding", "half", ("any_day", "majority"))
+
+
+def test_weighted_spells_add_up_to_at_most_the_whole_county_and_weight_the_days():
+    t = pd.Timestamp
+    spells = spell_table([("01001", "tfm", "2009-01-01", "2009-01-10"), ("01001", "tfm", "2009-01-06", "2009-01-20"),
+                          ("01001", "tfm", "2009-01-15", "2009-01-31")]).assign(weight=[0.25, 0.5, 1.0])
+    s = normalise_spells(spells)
+    assert s[["start", "end", "weight"]].values.tolist() == [
+        [t("2009-01-01"), t("2009-01-05"), 0.25], [t("2009-01-06"), t("2009-01-10"), 0.75],
+        [t("2009-01-11"), t("2009-01-14"), 0.5], [t("2009-01-15"), t("2009-01-31"), 1.0]]
+    days = days_in_force(s, ["01001"], [t("2009-01-01")], [t("2009-01-31")], programs=("tfm",))
+    assert days.dtype == np.float64 and days[0, 0] == 5 * 0.25 + 5 * 0.75 + 4 * 0.5 + 17

@@ -10,22 +10,30 @@ from fedlocal.data.policies.antidetainer import antidetainer_spells
 from fedlocal.data.policies.g287 import g287_spells
 from fedlocal.data.policies.sc import sc_spells
 from fedlocal.data.policies.spells import SPELL_COLUMNS, PolicyError, check_option, days_in_force, normalise_spells
-from fedlocal.vocab import BOUND_DATES, MONTH_CODINGS, POLICIES, SC_ENDS
+from fedlocal.vocab import AGREEMENT_STARTS, BOUND_DATES, CITY_POLICIES, MONTH_CODINGS, POLICIES, SC_ENDS, YEAR_ONLY_DATES
 
 FIRST_MONTH, LAST_MONTH = "2005-01", "2014-12"
 
 
-def build_spells(sc_end: str = "window_end", tfm_end_by: str = "2012-12-31", antidetainer_city_policies: bool = False,
-                 antidetainer_bound_date: str = "in_place_by", statewide_287g: bool = False) -> pd.DataFrame:
-    """All programs' spells, sorted by program, county and start (the data/policy-spells.csv table)."""
+def build_spells(sc_end: str = "window_end", tfm_end_by: str = "2012-12-31", city_policies: str = "ignore",
+                 antidetainer_bound_date: str = "in_place_by", year_only_dates: str = "july_1",
+                 agreement_start: str = "signing", month_coding: str = "majority",
+                 statewide_287g: bool = False) -> pd.DataFrame:
+    """All programs' spells, sorted by program, county and start (the data/policy-spells.csv table).
+    month_coding only dates the Secure Communities activations known to the month (sc.month_only_start)."""
     check_option("sc_end", sc_end, SC_ENDS)
     check_option("antidetainer_bound_date", antidetainer_bound_date, BOUND_DATES)
+    check_option("city_policies", city_policies, CITY_POLICIES)
+    check_option("year_only_dates", year_only_dates, YEAR_ONLY_DATES)
+    check_option("agreement_start", agreement_start, AGREEMENT_STARTS)
+    check_option("month_coding", month_coding, MONTH_CODINGS)
     try:
         pd.Timestamp(tfm_end_by)
     except ValueError:
         raise PolicyError(f"policy coding: tfm_end_by={tfm_end_by!r} is not a date YYYY-MM-DD.") from None
-    parts = [sc_spells(sc_end), g287_spells(tfm_end_by, statewide_287g),
-             antidetainer_spells(antidetainer_city_policies, antidetainer_bound_date)]
+    parts = [sc_spells(sc_end, month_coding),
+             g287_spells(tfm_end_by, statewide_287g, city_policies=city_policies, agreement_start=agreement_start),
+             antidetainer_spells(city_policies, antidetainer_bound_date, year_only_dates)]
     s = pd.concat(parts, ignore_index=True)
     s["program"] = pd.Categorical(s["program"], POLICIES)
     s = s.sort_values(["program", "fips", "start"]).reset_index(drop=True)
@@ -42,7 +50,8 @@ def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
     """County x month panel (fips, month 'YYYY-MM', one int8 column per program) for every county of the frame.
 
     A month counts as on under 'any_day' if a spell covers any of its days, 'majority' if at least half of
-    them, 'full_month' if all of them.
+    them, 'full_month' if all of them. Spells weighted below 1 (city_policies='population_share') make the
+    program's column a float: the month's on/off times the average weight over its days in force.
     """
     check_option("month_coding", month_coding, MONTH_CODINGS)
     fips = list(county_frame()["fips"]) if fips is None else list(fips)
@@ -52,7 +61,9 @@ def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
                           "month": np.tile(per.strftime("%Y-%m").to_numpy(dtype=object), len(fips))})
     first_day = np.tile(per.start_time.to_numpy("datetime64[D]"), len(fips))
     last_day = np.tile(per.end_time.to_numpy("datetime64[D]"), len(fips))
-    days = days_in_force(normalise_spells(spells), cells["fips"], first_day, last_day)
+    spells_whole = spells.drop(columns="weight", errors="ignore")
+    days = days_in_force(normalise_spells(spells_whole), cells["fips"], first_day, last_day)
+    weighted = "weight" in spells.columns and (pd.to_numeric(spells["weight"], errors="coerce").fillna(1.0) < 1).any()
     cell_days = np.tile(month_days, len(fips))[:, None]
     if month_coding == "any_day":
         on = days > 0
@@ -60,6 +71,12 @@ def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
         on = 2 * days >= cell_days
     else:
         on = days == cell_days
+    if weighted:
+        wdays = days_in_force(normalise_spells(spells), cells["fips"], first_day, last_day)
+        share = np.divide(wdays, days, out=np.zeros_like(wdays, dtype=float), where=days > 0)
+        for j, program in enumerate(POLICIES):
+            cells[program] = (on[:, j] * share[:, j]).astype(np.float32)
+        return cells
     for j, program in enumerate(POLICIES):
         cells[program] = on[:, j].astype(np.int8)
     return cells

@@ -9,7 +9,7 @@ import pandas as pd
 from fedlocal import registry
 from fedlocal.data.counties import STATES, county_frame, to_2010
 from fedlocal.data.policies.spells import SPELL_COLUMNS, check_option, iso_date
-from fedlocal.vocab import SC_ENDS
+from fedlocal.vocab import MONTH_CODINGS, SC_ENDS
 
 WHITE = "white2016_sc/jurisdictiondata_incwhites.csv"
 SC_MONTHLY = "sc_activation_monthly/activation_dates.dta"
@@ -58,16 +58,30 @@ def monthly_dates() -> pd.DataFrame:
     return out.drop_duplicates("fips").reset_index(drop=True)
 
 
-def sc_spells(sc_end: str = "window_end") -> pd.DataFrame:
+def month_only_start(month: pd.Timestamp, month_coding: str) -> tuple[pd.Timestamp, str]:
+    """The day used for an activation known only to its month (106 counties of Illinois and Alabama in January
+    2013, three others), chosen so that `month_coding` decides the month explicitly: 'any_day' counts the month
+    (the 1st), 'full_month' does not (the 1st of the next month: no day of the month is known to be covered),
+    'majority' places the start on the 15th (the middle of the month, so the month counts: the unknown day is
+    taken to fall in its first half)."""
+    if month_coding == "any_day":
+        return month, "sc:month_only (day unknown; month counts under any_day: 1st)"
+    if month_coding == "full_month":
+        return month + pd.offsets.MonthBegin(1), "sc:month_only (day unknown; month not counted under full_month: next 1st)"
+    return month + pd.Timedelta(days=14), "sc:month_only (day unknown; majority: dated the 15th, so the month counts)"
+
+
+def sc_spells(sc_end: str = "window_end", month_coding: str = "majority") -> pd.DataFrame:
     """One SC spell per county of the 2010 frame.
 
-    Start: White's exact day (precision day); else the monthly file's month, dated the 15th (precision
-    month: the middle of the month is the unbiased guess); else the host county's date for an independent
+    Start: White's exact day (precision day); else the monthly file's month (precision month), dated by
+    month_only_start under `month_coding`; else the host county's date for an independent
     city or enclave (SC_HOST); else the latest activation date in the county's state (the date ICE
     switched on the state's remaining counties). End: open ('window_end': on through December 2014) or
     the suspension memo of 2014-11-20 ('suspension').
     """
     check_option("sc_end", sc_end, SC_ENDS)
+    check_option("month_coding", month_coding, MONTH_CODINGS)
     frame = county_frame()
     white = white_dates().set_index("fips")["date"]
     monthly = monthly_dates().set_index("fips")["month"]
@@ -80,7 +94,8 @@ def sc_spells(sc_end: str = "window_end") -> pd.DataFrame:
             rows[f] = (white[f], "day", "white2016_sc" + (";sc_activation_monthly" if f in monthly.index else ""),
                        "high" if month_ok else "medium", "sc:white_day")
         elif f in monthly.index:
-            rows[f] = (monthly[f] + pd.Timedelta(days=14), "month", "sc_activation_monthly", "medium", "sc:monthly_mid_month")
+            day, rule = month_only_start(monthly[f], month_coding)
+            rows[f] = (day, "month", "sc_activation_monthly", "medium", rule)
     for f, (host, why) in SC_HOST.items():
         if f not in rows and host in rows:
             day, precision, sources, _, _ = rows[host]
@@ -93,6 +108,6 @@ def sc_spells(sc_end: str = "window_end") -> pd.DataFrame:
             state = f[:2]
             day = state_last.get(state, SC_COMPLETE)
             rows[f] = (day, "bound", "white2016_sc;sc_activation_monthly", "low", f"sc:state_remainder ({STATES[state]} last activation)")
-    out = pd.DataFrame([(f, "sc", iso_date(r[0]), iso_date(end), r[1], r[2], r[3], f"{r[4]}; {end_rule}") for f, r in rows.items()],
+    out = pd.DataFrame([(f, "sc", iso_date(r[0]), iso_date(end), r[1], r[2], r[3], f"{r[4]}; {end_rule}", 1.0) for f, r in rows.items()],
                        columns=SPELL_COLUMNS)
     return out.sort_values("fips").reset_index(drop=True)

@@ -1,7 +1,8 @@
 """What a policy spell is, and the day arithmetic every user of spells shares.
 
 A spell is one county x program x contiguous period in force: fips, program, start, end (both days
-inclusive; an empty end means still in force). The builders write spells as text (SPELL_COLUMNS, the
+inclusive; an empty end means still in force) and weight, the share of the county's population the policy
+covers (1 unless a city's policy is weighted by its population share, city_policies='population_share'). The builders write spells as text (SPELL_COLUMNS, the
 data/policy-spells.csv table); `normalise_spells` reads any spells table back into timestamps with
 touching or overlapping spells merged, and `days_in_force` counts the days a program was in force
 within given periods. The county x month panel and the exposure of NCVS reference periods both count
@@ -16,7 +17,7 @@ import pandas as pd
 from fedlocal import FedlocalError
 from fedlocal.vocab import POLICIES
 
-SPELL_COLUMNS = ["fips", "program", "start", "end", "date_precision", "sources", "confidence", "rule"]
+SPELL_COLUMNS = ["fips", "program", "start", "end", "date_precision", "sources", "confidence", "rule", "weight"]
 OPEN_END = pd.Timestamp("2262-01-01")  # stands in for an empty end date: later than any period asked about
 
 
@@ -55,8 +56,28 @@ def spell_blocks(fips, program, start, end) -> np.ndarray:
     return blocks
 
 
+def _weighted_pieces(s: pd.DataFrame) -> pd.DataFrame:
+    """Non-overlapping pieces of one county-program's weighted spells: on each piece the weight is the sum of the
+    weights in force (a city inside a county whose sheriff also has the policy: capped at 1); touching pieces of
+    equal weight are joined."""
+    day = pd.Timedelta(days=1)
+    cuts = sorted(set(s["start"]) | {e + day for e in s["end"]})
+    pieces = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        w = min(1.0, float(s.loc[(s["start"] <= a) & (s["end"] >= a), "weight"].sum()))
+        if w <= 0:
+            continue
+        if pieces and pieces[-1][3] == w and pieces[-1][2] + day == a:
+            pieces[-1] = (pieces[-1][0], pieces[-1][1], b - day, w)
+        else:
+            pieces.append((a, None, b - day, w))
+    f, prog = s["fips"].iloc[0], s["program"].iloc[0]
+    return pd.DataFrame([(f, prog, a, e, w) for a, _, e, w in pieces], columns=["fips", "program", "start", "end", "weight"])
+
+
 def normalise_spells(spells: pd.DataFrame, programs=POLICIES) -> pd.DataFrame:
-    """Spells as (fips, program, start, end) timestamps with overlapping or touching spells merged."""
+    """Spells as (fips, program, start, end, weight) with overlapping or touching spells merged (spells without a
+    weight column weigh 1; where weights below 1 occur, overlapping weights add up to at most 1)."""
     need = ["fips", "program", "start", "end"]
     missing = [c for c in need if c not in spells.columns]
     if missing:
@@ -84,10 +105,17 @@ def normalise_spells(spells: pd.DataFrame, programs=POLICIES) -> pd.DataFrame:
         raise SpellError(f"policy spells: {int((end < start).sum())} spell(s) end before they start "
                          f"(e.g. fips {bad['fips']}, program {bad['program']}, {bad['start']}..{bad['end']}).")
     s["start"], s["end"] = start.to_numpy(), end.to_numpy()
-    s = s.sort_values(["fips", "program", "start"]).reset_index(drop=True)
-    block = spell_blocks(s["fips"], s["program"], s["start"], s["end"])
-    merged = s.groupby(block).agg(fips=("fips", "first"), program=("program", "first"),
-                                  start=("start", "min"), end=("end", "max"))
+    weight = pd.to_numeric(spells["weight"], errors="coerce") if "weight" in spells.columns else pd.Series(1.0, index=spells.index)
+    s["weight"] = weight.reindex(s.index).fillna(1.0).clip(0, 1).to_numpy()
+    s = s[s["weight"] > 0].sort_values(["fips", "program", "start"]).reset_index(drop=True)
+    partial = s.groupby(["fips", "program"])["weight"].transform("min") < 1
+    whole = s[~partial]
+    block = spell_blocks(whole["fips"], whole["program"], whole["start"], whole["end"])
+    merged = whole.groupby(block).agg(fips=("fips", "first"), program=("program", "first"),
+                                      start=("start", "min"), end=("end", "max")).assign(weight=1.0)
+    if partial.any():
+        pieces = [_weighted_pieces(g) for _, g in s[partial].groupby(["fips", "program"], sort=True)]
+        merged = pd.concat([merged, *pieces], ignore_index=True).sort_values(["fips", "program", "start"])
     return merged.reset_index(drop=True)
 
 
@@ -100,15 +128,20 @@ def days_in_force(spells: pd.DataFrame, fips, first, last, programs=POLICIES) ->
 
     spells: as returned by `normalise_spells` (no two spells of a county and program overlap, so the days
     of several spells add up). fips, first, last: one entry per period. Returns an int64 array with one
-    row per period and one column per program; a county without spells has zeros.
+    row per period and one column per program; a county without spells has zeros. Spells with weights
+    below 1 give weighted days (float): a day on which a city covering 40% of the county is on counts 0.4.
     """
-    days = np.zeros((len(fips), len(programs)), dtype=np.int64)
+    weighted = "weight" in spells.columns and (spells["weight"] < 1).any()
+    days = np.zeros((len(fips), len(programs)), dtype=np.float64 if weighted else np.int64)
     sp = spells[spells["program"].isin(programs)]
     periods = pd.DataFrame({"fips": np.asarray(fips, dtype=object), "row": np.arange(len(fips))})
-    m = periods.merge(sp[["fips", "program", "start", "end"]], on="fips", how="inner")
+    m = periods.merge(sp[["fips", "program", "start", "end"] + (["weight"] if weighted else [])], on="fips", how="inner")
     if len(m):
         row = m["row"].to_numpy()
         lo, hi = _day_numbers(first)[row], _day_numbers(last)[row]
         overlap = np.minimum(_day_numbers(m["end"]), hi) - np.maximum(_day_numbers(m["start"]), lo) + 1
-        np.add.at(days, (row, pd.Index(programs).get_indexer(m["program"])), np.clip(overlap, 0, None))
+        overlap = np.clip(overlap, 0, None)
+        if weighted:
+            overlap = overlap * m["weight"].to_numpy()
+        np.add.at(days, (row, pd.Index(programs).get_indexer(m["program"])), overlap)
     return days
