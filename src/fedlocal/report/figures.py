@@ -138,6 +138,26 @@ def policy_coverage(coverage: pd.DataFrame):
     return fig
 
 
+def coding_sensitivity(sensitivity: pd.DataFrame):
+    """Change in person-months exposed per program under each alternative coding, against the run's coding
+    (data.policies.sensitivity.coding_sensitivity): one panel per program, one bar per alternative."""
+    alternatives = sensitivity[sensitivity["change"] != ""]
+    labels = list(dict.fromkeys(alternatives["coding"]))
+    fig, axes = plt.subplots(1, len(POLICIES), figsize=(12, 0.4 * len(labels) + 1.6), sharey=True)
+    for ax, p in zip(axes, POLICIES):
+        values = alternatives[alternatives["program"] == p].set_index("coding")["person_months_change"].reindex(labels) * 100
+        y = np.arange(len(labels))
+        ax.barh(y, values.fillna(0).to_numpy(), color=["#b2182b" if v < 0 else "#2166ac" for v in values.fillna(0)])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_title(POLICY_LABELS[p], fontsize=10)
+        ax.set_xlabel("% change in person-months")
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+    fig.suptitle("Exposure under each alternative coding, against this run's coding (2005-2014)")
+    fig.tight_layout()
+    return fig
+
+
 HAZARD_COLORS = ("#b2182b", "#2166ac")  # 287(g), Secure Communities (models.adoption.HAZARD_MODELS order)
 
 

@@ -208,6 +208,22 @@ def east_agreement(table: pd.DataFrame) -> pd.DataFrame:
                       "counties_ours": "Counties (ours)", "counties_other": "Counties (other)"})
 
 
+def coding_sensitivity(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """data.policies.sensitivity.coding_sensitivity, one row per coding: per program the person-months in millions
+    with the change against the run's coding, and the counties ever exposed."""
+    rows = []
+    for coding, g in sensitivity.groupby("coding", sort=False):
+        row = {"Coding": coding}
+        for r in g.itertuples():
+            label = POLICY_LABELS[r.program]
+            change = "" if coding == sensitivity["coding"].iloc[0] else f" ({r.person_months_change:+.1%})"
+            row[f"{label}: person-months, M"] = fmt_num(r.person_months / 1e6, 0) + change
+            row[f"{label}: counties"] = fmt_int(r.counties)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return _aligned(frame, ["left"] + ["right"] * (frame.shape[1] - 1))
+
+
 # ---------------------------------------------------------------------------------------------- counties and adoption (02)
 def _mean_cell(value: float) -> str:
     """A group mean: one decimal, two below 1 (shares)."""

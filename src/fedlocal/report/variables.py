@@ -86,9 +86,11 @@ def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered
     return variables
 
 
-def policies(spells: pd.DataFrame, panel: pd.DataFrame, events: pd.DataFrame, agree: pd.DataFrame, sc_check: dict) -> dict:
+def policies(spells: pd.DataFrame, panel: pd.DataFrame, events: pd.DataFrame, agree: pd.DataFrame, sc_check: dict,
+             sensitivity: pd.DataFrame | None = None) -> dict:
     """Stage 01: first and full SC coverage, the 287(g) peak, anti-detainer events, spells and counties per program,
-    agreement with East et al. and between the two SC files."""
+    agreement with East et al. and between the two SC files, and per program the alternative coding that moves
+    person-months most (data.policies.sensitivity.coding_sensitivity) with its change in %."""
     counts = spell_counts(spells)
     peak, peak_counties = peak_month(panel, ("jem", "tfm"))
     by_program = agree.set_index("program")
@@ -109,6 +111,13 @@ def policies(spells: pd.DataFrame, panel: pd.DataFrame, events: pd.DataFrame, ag
     for p in ("jem", "tfm", "any_287g"):
         variables[f"east_agree_{p}_pct"] = fmt_pct(by_program.loc[p, "agree_share"])
         variables[f"east_agree_when_on_{p}_pct"] = fmt_pct(by_program.loc[p, "agree_when_on_share"])
+    if sensitivity is not None:
+        alternatives = sensitivity[sensitivity["change"] != ""]
+        for p in POLICIES:
+            rows = alternatives[alternatives["program"] == p]
+            largest = rows.loc[rows["person_months_change"].abs().idxmax()]
+            variables[f"coding_largest_{p}"] = largest["coding"]
+            variables[f"coding_largest_{p}_pct"] = f"{100 * largest['person_months_change']:+.0f}"
     return variables
 
 
