@@ -10,8 +10,10 @@ sources become
   NPR's declined detainers.
 
 Modules: `spells` (what a spell is; the day arithmetic shared with exposure), `sc`, `g287` (with the agency
-table agency_counties.csv), `antidetainer`, `panel` (all spells, the panel, coverage) and `crosscheck`.
+table agency_counties.csv and the documented dates g287_documented_dates.csv), `cities` (city population shares),
+`antidetainer` (the curated table in data/curated/), `panel` (all spells, the panel, coverage), `crosscheck` and
+`sensitivity` (exposure under alternative codings).
 Every coding decision is a keyword argument whose default is the run parameter's default
-(fedlocal.params.SCHEMA; allowed values in fedlocal.vocab): sc_end, tfm_end_by, antidetainer_city_policies,
-antidetainer_bound_date, month_coding.
+(fedlocal.params.SCHEMA; allowed values in fedlocal.vocab): sc_end, tfm_end_by, city_policies,
+antidetainer_bound_date, year_only_dates, agreement_start, month_coding.
 """
