@@ -221,7 +221,7 @@ def coding_sensitivity(sensitivity: pd.DataFrame) -> pd.DataFrame:
             row[f"{label}: counties"] = fmt_int(r.counties)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    return _aligned(frame, ["left"] + ["right"] * (frame.shape[1] - 1))
+    return _aligned(frame, ["l"] + ["r"] * (frame.shape[1] - 1))
 
 
 # ---------------------------------------------------------------------------------------------- counties and adoption (02)

@@ -36,7 +36,7 @@ def test_alternatives_are_compared_with_the_runs_coding():
     dec = got[got["coding"] == "Year-only dates: 31 December"].set_index("program")
     assert dec.loc["antidetainer", "person_months_change"] < 0 and dec.loc["antidetainer", "counties"] < ref.loc["antidetainer", "counties"]
     display = tables.coding_sensitivity(got)
-    assert len(display) == 3 and display.attrs["align"][0] == "left"
+    assert len(display) == 3 and display.attrs["align"] == ["l"] + ["r"] * 8
     assert "(+" in display.loc[1, "287(g) task force: person-months, M"]
     fig = figures.coding_sensitivity(got)
     assert len(fig.axes) == len(POLICIES)
