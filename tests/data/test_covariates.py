@@ -7,7 +7,6 @@ import pytest
 from fedlocal.data import covariates as C
 from fedlocal.data.counties import county_frame
 
-
 # ---- the rule on small frames
 
 def _anchors(rows):

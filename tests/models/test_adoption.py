@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.adoption import simulate_adoption
 
 from fedlocal.models import adoption as A
+from fixtures.adoption import simulate_adoption
 
 
 def _cov(fips, years):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import numbers
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal

@@ -3,11 +3,19 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.policies import spell_table
 
-from fedlocal.data.policies.panel import (build_panel, counties_on, coverage_by_month, coverage_by_year,
-                                          first_full_month, peak_month, program_starts, spell_counts)
+from fedlocal.data.policies.panel import (
+    build_panel,
+    counties_on,
+    coverage_by_month,
+    coverage_by_year,
+    first_full_month,
+    peak_month,
+    program_starts,
+    spell_counts,
+)
 from fedlocal.data.policies.spells import SPELL_COLUMNS, PolicyError
+from fixtures.policies import spell_table
 
 TOY_PANEL = pd.DataFrame({
     "fips": ["a", "a", "a", "b", "b", "b"], "month": ["2010-01", "2010-02", "2010-03"] * 2,

@@ -3,10 +3,18 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures.policies import active_days, spell_table
 
-from fedlocal.data.policies.spells import (OPEN_END, PolicyError, SpellError, check_option, days_in_force, iso_date,
-                                           normalise_spells, spell_blocks)
+from fedlocal.data.policies.spells import (
+    OPEN_END,
+    PolicyError,
+    SpellError,
+    check_option,
+    days_in_force,
+    iso_date,
+    normalise_spells,
+    spell_blocks,
+)
+from fixtures.policies import active_days, spell_table
 
 SPELLS = spell_table([
     ("01001", "sc", "2010-03-15", ""),
