@@ -96,7 +96,7 @@ benchmark: run
 	$(BIN)/python benchmarks/models.py
 
 # Speed targets of issue 18, each beside an earlier commit's code in one run (as ratios). BEFORE is a git
-# worktree of that commit: `git worktree add /tmp/fedlocal-before <commit>`, then `make speed BEFORE=/tmp/fedlocal-before`.
+# worktree of that commit: `git worktree add ../fedlocal-before <commit>`, then `make speed BEFORE=../fedlocal-before`.
 speed: env
 	@test -n "$(BEFORE)" || { echo "error: set BEFORE=DIR, a git worktree of the commit to compare against (git worktree add DIR <commit>)"; exit 1; }
 	$(BIN)/python benchmarks/speed.py --before $(BEFORE) --references

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/speed.py --before DIR [--rows 1000000] [--repeats 3] [--references] [--pipeline]
 
-DIR is a git worktree of the commit to compare against (`git worktree add /tmp/fedlocal-before <commit>`);
+DIR is a git worktree of the commit to compare against (`git worktree add ../fedlocal-before <commit>`);
 its src/ is put first on sys.path in fresh subprocesses, so no old code is committed. Both sides run on
 the same simulated panel (tests/fixtures/simulate.py, written once), alternating, one BLAS thread each;
 each figure is the median of --repeats fresh processes, as CPU seconds (robust to a shared machine's

@@ -150,3 +150,15 @@ def test_every_quoted_variable_is_in_the_variables_file():
         pytest.fail(absent
                     + f"variables quoted by the manuscript but absent from {layout.variables_file.name} "
                     "(written by the stages' variables/<namespace>.yml):\n  " + "\n  ".join(missing), pytrace=False)
+
+
+def test_no_line_is_read_by_quarto_as_one_block_shortcode():
+    """Quarto parses a line that starts with `{{<` and ends with `>}}` as ONE block shortcode, so the text
+    between two shortcodes on it becomes arguments ("Invalid Shortcode" once an apostrophe appears)."""
+    import re
+
+    from fedlocal.manuscript.project import ARTICLE
+
+    block = re.compile(r"^\s*\{\{<.*>\}\}\s*$")
+    bad = [n for n, line in enumerate(ARTICLE.read_text().splitlines(), 1) if block.match(line) and line.count(">}}") > 1]
+    assert bad == [], f"manuscript/index.qmd lines {bad}: start the line with text, not a shortcode"

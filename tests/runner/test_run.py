@@ -301,7 +301,7 @@ def test_out_is_refused_before_anything_is_written(toy):
     assert sorted(p for p in paths.ROOT.glob("*")) == before
 
 
-@pytest.mark.parametrize("name", ["..", ".", "../..", "", "a/b", "/tmp/x"])
+@pytest.mark.parametrize("name", ["..", ".", "../..", "", "a/b", "/abs/x"])
 def test_a_run_name_cannot_leave_results_runs(name):
     """'..' passes the parameter check (letters, digits, '.', '_', '-') but would make results/runs/.. = results/."""
     with pytest.raises(FedlocalError, match="'run_name'"):
