@@ -152,8 +152,10 @@ def test_the_crime_stage_is_byte_identical_under_two_hash_seeds(ci_run, tmp_path
 
 
 def _significant_digits(x: float) -> int:
-    digits = f"{abs(x):.15g}".replace(".", "").lstrip("0").rstrip("0")
-    return len(digits)
+    """Digits of the shortest repr, any exponent (1.2e-05 has two)."""
+    from decimal import Decimal
+
+    return len(Decimal(repr(float(x))).normalize().as_tuple().digits)
 
 
 def test_a_restricted_run_releases_only_disclosure_safe_outputs(ci_run, tmp_path, monkeypatch):
