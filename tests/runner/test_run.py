@@ -415,3 +415,18 @@ def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint
     runner.run_pipeline(toy / "p.yaml", ["seed=4"], out=toy / "variant2", pipeline_file=toy / "pipeline.yaml",
                         progress=False, say=lines.append, reuse_from=paths.Layout.at(toy / "ref"))
     assert "reused" not in "\n".join(lines)  # a changed parameter upstream: nothing to reuse
+
+
+def test_an_intermediate_rebuilt_identical_leaves_the_manifest_as_it_was(ci_run, tmp_path):
+    """A fresh clone lacks the uncommitted interview file: its rebuild is byte-identical, so the committed manifest
+    (dates, commit) is not rewritten and `git status` stays clean after `make all`."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(ci_run, run)
+    before = (run / "manifest.json").read_bytes()
+    (run / "data" / "ncvs-interviews.parquet").unlink()
+    lines = []
+    runner.run_pipeline(paths.PARAMS / "ci.yaml", out=run, progress=False, say=lines.append, reuse_from=None)
+    assert any("every output identical to the recorded run" in line for line in lines), lines
+    assert (run / "manifest.json").read_bytes() == before
