@@ -100,16 +100,44 @@ figure = figures.event_time_figure(event_coefficients,
 save_figure(figure, output, "sc-event-time")
 
 # %% [markdown]
-# ## 3–4. Linear probability models: TWFE and Callaway–Sant'Anna
+# ## 3–4. Linear probability models: TWFE, Callaway–Sant'Anna and Sun–Abraham
 # Effects here are in percentage points of the probability of a violent victimization in a 6-month
 # reference period, not odds ratios: compare signs and significance with the logit results, not sizes.
+#
+# **What identifies the SC estimates.** Secure Communities reached every county by January 2013: there
+# are no never-treated counties. Every SC effect below is identified from differences in *timing*
+# alone — counties that adopted earlier against counties that adopted later. Callaway–Sant'Anna compares
+# each cohort with counties *not yet treated* in the same half-year, so nothing is left to compare once
+# the last cohort adopts: the last cohort gets no effect of its own, and long event times rest on the
+# earliest cohorts only. Sun–Abraham (pyfixest's saturated event study) uses the last cohort to adopt as
+# its control and drops the half-years from its adoption on. The two differ in their control groups and
+# weighting, so they are shown side by side.
+#
+# **Weights.** Callaway–Sant'Anna weights each county by its *average* interviews per half-year, a number
+# that does not change over time; it is also run unweighted. With each half-year's own cell count as
+# weight (the earlier version here) the weight of a county changes from period to period, the reference
+# packages (`differences`, `csdid`) disagree because each takes a different period's weight as the
+# county's, and the sign of the all-persons estimate flipped with that choice. Time-invariant weights
+# have one meaning — a county's share of the sample — and the average is used rather than the first
+# half-year's count because interviews per county move with the NCVS rotation and sample cuts, not with
+# the policies, and one half-year holds few interviews. Sun–Abraham weights counties equally.
 
 # %%
 linear_probability = pd.concat([staggered.lpm_twfe(frame, group=group, cluster=cluster, survey_weights=survey_weights)
                                 for group in (None,) + GROUPS], ignore_index=True)
-staggered_sc = pd.concat([staggered.staggered_comparison(frame, panel, "sc", group=group)[0]
-                          for group in (None,) + GROUPS], ignore_index=True)
+staggered_results = [staggered.staggered_comparison(frame, panel, "sc", group=group) for group in (None,) + GROUPS]
+staggered_sc = pd.concat([overall for overall, _ in staggered_results], ignore_index=True)
 staggered_sc[["group", "model", "estimate", "ci_low", "ci_high", "p_value", "counties"]]
+
+# %% [markdown]
+# Event-time estimates for all persons, half-year steps since the first exposed half-year (Callaway–
+# Sant'Anna with not-yet-treated controls, weighted and unweighted; Sun–Abraham with the last cohort as
+# control, reference step −1).
+
+# %%
+staggered_events = staggered_results[0][1].assign(source=source)
+save_table(staggered_events, output, "sc-staggered-event-time", display=tables.staggered_event_time(staggered_events, source))
+tables.staggered_event_time(staggered_events, source)
 
 # %% [markdown]
 # ## The robustness table

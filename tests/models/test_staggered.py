@@ -1,7 +1,10 @@
 """TWFE and Callaway-Sant'Anna on a linear-probability panel with a known effect."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from fedlocal.models import staggered
 from fixtures.simulate import MONTHS
@@ -44,11 +47,73 @@ def test_cells_and_cohorts():
 def test_both_recover_a_constant_effect():
     frame, panel = lpm_panel(2.0, 0.0)
     est, ev = staggered.staggered_comparison(frame, panel)
-    for model in ("cells_twfe", "callaway_santanna"):
+    for model in ("cells_twfe", "callaway_santanna", "callaway_santanna_unweighted", "sun_abraham"):
         r = est.set_index("model").loc[model]
         assert abs(r["estimate"] - 2.0) < 3.5 * r["se"], model
-    pre = ev.loc[ev["event_time"] < -1]
-    assert (pre["estimate"].abs() < 3.5 * pre["se"]).mean() > 0.8
+    for model in ("callaway_santanna", "sun_abraham"):
+        pre = ev.loc[(ev["model"] == model) & ev["event_time"].between(-10, -2)]
+        assert len(pre) > 5 and (pre["estimate"].abs() < 3.5 * pre["se"]).mean() > 0.8, model
+
+
+def _alternating_cell_sizes(frame, small=30):
+    """Keep `small` of each county's 60 interviews in every other half-year (which ones alternates by county):
+    cell sizes vary over time, but every county has the same average."""
+    period = staggered.half_year(frame["interview_month"])
+    county = frame["county_fips"].astype(int).to_numpy()
+    rank = frame.groupby([frame["county_fips"], period]).cumcount().to_numpy()
+    keep = ((period + county) % 2 == 0) | (rank < small)
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def test_callaway_santanna_weights_do_not_vary_over_time():
+    """Counties with the same average cell size get the same weight, so the weighted estimate equals the
+    unweighted one even though each county's cell sizes swing between 30 and 60 from one half-year to the next;
+    weighting by each period's own cell count (time-varying weights) would not."""
+    frame, panel = lpm_panel(0.0, 3.0, per_cell=60)
+    frame = _alternating_cell_sizes(frame)
+    cells = staggered.county_cells(frame, panel)
+    assert cells["n"].nunique() == 2 and cells.groupby("county")["n"].mean().nunique() == 1
+    est, ev = staggered.staggered_comparison(frame, panel)
+    r = est.set_index("model")
+    assert r.loc["callaway_santanna", "estimate"] == pytest.approx(r.loc["callaway_santanna_unweighted", "estimate"],
+                                                                  rel=1e-9)
+    weighted, unweighted = (ev.loc[ev["model"] == m].set_index("event_time")["estimate"]
+                            for m in ("callaway_santanna", "callaway_santanna_unweighted"))
+    np.testing.assert_allclose(weighted.to_numpy(), unweighted.to_numpy(), rtol=1e-9)
+
+
+def test_callaway_santanna_weights_are_average_cell_sizes():
+    """Doubling one county's interviews doubles its weight: the weighted estimate moves, the unweighted does not."""
+    frame, panel = lpm_panel(0.0, 3.0, n_counties=60, per_cell=60)
+    cells = staggered.county_cells(frame, panel)
+    base_w, base_u = (staggered.callaway_santanna_cells(cells, w)[0]["estimate"] for w in ("average", "none"))
+    heavier = cells.assign(n=np.where(cells["county"] == cells["county"].iloc[0], 120, cells["n"]))
+    w, u = (staggered.callaway_santanna_cells(heavier, w)[0]["estimate"] for w in ("average", "none"))
+    assert u == pytest.approx(base_u, rel=1e-12) and w != pytest.approx(base_w, rel=1e-6)
+    with pytest.raises(ValueError, match="weights='cells'"):
+        staggered.callaway_santanna_cells(cells, "cells")
+
+
+def test_sun_abraham_uses_the_last_cohort_as_control():
+    """Without never-treated counties the last cohort is the control: no event time reaches its adoption period,
+    and the estimate matches pyfixest's saturated event study run by hand on those rows."""
+    import pyfixest as pf
+
+    frame, panel = lpm_panel(2.0, 0.0, n_counties=80, per_cell=30)
+    cells = staggered.county_cells(frame, panel)
+    last = cells["cohort"].max()
+    overall, ev = staggered.sun_abraham_cells(cells)
+    first_cohort = cells.loc[cells["cohort"] > cells["period"].min(), "cohort"].min()
+    assert ev["event_time"].max() == last - 1 - first_cohort
+    d = cells.loc[(cells["period"] < last) & (cells["cohort"] > cells["period"].min())].copy()
+    d["g"] = np.where(d["cohort"] == last, 0, d["cohort"] + 1).astype(int)
+    d["t"] = (d["period"] + 1).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.event_study(d, yname="rate", idname="county", tname="t", gname="g", cluster="county",
+                             estimator="saturated").aggregate()
+    np.testing.assert_allclose(ev["estimate"].to_numpy(), ref["Estimate"].to_numpy(float), rtol=1e-9)
+    assert abs(overall["estimate"] - 2.0) < 3.5 * overall["se"]
 
 
 def test_lpm_twfe_on_interviews():

@@ -76,10 +76,10 @@ def test_robustness_long_and_wide():
     wide = tables.robustness_display(long, "synthetic")
     assert list(wide.columns[:2]) == ["Policy", "Group"] and wide.columns[-1] == "Data"
     assert list(wide.columns[2:-1]) == ["Between–within logit (OR)", "Conditional logit (OR)",
-                                        "LPM, county + period FE (pp)", "Callaway–Sant'Anna (pp)"]
+                                        "LPM, county + period FE (pp)", "Callaway–Sant'Anna, county weights (pp)"]
     first = wide.iloc[0]
     assert first["Group"] == "All persons" and first["LPM, county + period FE (pp)"] == "+0.12 (-0.05, +0.29)"
-    assert wide.loc[1, "Callaway–Sant'Anna (pp)"] == ""  # only SC, all persons
+    assert wide.loc[1, "Callaway–Sant'Anna, county weights (pp)"] == ""  # only SC, all persons
     assert wide.attrs["align"] == ["l", "l", "r", "r", "r", "r", "l"]
 
 
@@ -90,3 +90,12 @@ def test_group_differences_leave_the_joint_test_ratio_blank():
     shown = tables.group_differences(diffs, "synthetic")
     assert shown["Ratio of odds ratios (95% CI)"].tolist() == ["1.50 (1.10–2.00)", ""]
     assert shown["p"].tolist() == ["0.010", "<0.001"]
+
+
+def test_staggered_event_time_side_by_side():
+    events = pd.DataFrame({"model": ["callaway_santanna", "sun_abraham", "callaway_santanna"], "event_time": [-2, -2, 0],
+                           "estimate": [0.1, -0.2, 0.3], "ci_low": [0.0, -0.4, 0.1], "ci_high": [0.2, 0.0, 0.5]})
+    shown = tables.staggered_event_time(events, "synthetic")
+    assert list(shown.columns) == ["Half-years since start", "Callaway–Sant'Anna, county weights (pp)",
+                                   "Sun–Abraham (pp)", "Data"]
+    assert shown.iloc[1, 2] == "" and shown.iloc[0, 2] == "-0.20 (-0.40, +0.00)"

@@ -36,11 +36,13 @@ def test_robustness_variables():
     conditional = pd.DataFrame([{"policy": p, "group": "all", "odds_ratio": 1.5, "ci_low": 1.0, "ci_high": 2.25,
                                  "persons": 40, "persons_total": 1000, "persons_outcome_varies": 90} for p in POLICIES])
     events = pd.DataFrame({"policy": ["sc"], "estimated": [False], "lead_p": [np.nan]})
-    stag = pd.DataFrame({"model": ["callaway_santanna", "cells_twfe"], "group": ["all", "all"],
-                         "estimate": [0.1234, -0.02], "ci_low": [0.01, -0.1], "ci_high": [0.2, 0.05], "counties": [1200, 1200]})
+    stag = pd.DataFrame({"model": ["callaway_santanna", "cells_twfe", "callaway_santanna_unweighted", "sun_abraham"],
+                         "group": ["all"] * 4, "estimate": [0.1234, -0.02, -0.05, 0.3], "ci_low": [0.01, -0.1, -0.2, 0.1],
+                         "ci_high": [0.2, 0.05, 0.1, 0.5], "counties": [1200] * 4})
     diffs = pd.DataFrame({"policy": ["sc", "sc"], "comparison": ["latino vs white", "latino = black = white"],
                           "p_value": [0.5, 0.02]})
     v = variables.robustness(conditional, events, stag, diffs, "synthetic", 6)
     assert v["clogit_persons"] == 40 and v["clogit_sc_all_or"] == "1.50" and v["sc_lead_p"] == "not estimated"
     assert v["sc_cs_att"] == "0.123" and v["sc_cs_ci"] == "0.010–0.200" and v["sc_cells_twfe"] == "-0.020"
     assert v["sc_cs_counties"] == "1,200" and v["sc_groups_equal_p"] == "0.020"
+    assert v["sc_cs_unweighted_att"] == "-0.050" and v["sc_sun_abraham_ci"] == "0.100–0.500"

@@ -7,7 +7,14 @@ controls, and if effects grow or differ by cohort its estimate can be biased, ev
 yet treated, period by period, and average those clean comparisons. Both run here on the same county x
 half-year cells; the interview-level linear probability model with county and period effects is the
 familiar TWFE benchmark for all four policies at once. The two-way fixed-effects regressions are pyfixest's
-(`metro.twfe_fit`); Callaway-Sant'Anna comes from the `differences` package.
+(`metro.twfe_fit`); Callaway-Sant'Anna comes from the `differences` package, Sun-Abraham from pyfixest's
+saturated event study.
+
+Secure Communities has no never-treated counties. Every effect is therefore identified from differences
+in *timing* alone: Callaway-Sant'Anna compares a cohort with counties that adopt later (not yet treated)
+and has no comparison once the last cohort adopts, so the last cohort gets no effect of its own and event
+times far from adoption rest on the earliest cohorts only; Sun-Abraham uses the last-adopting cohort as
+its control and drops the periods from its adoption on.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from fedlocal.vocab import POLICIES
 
 Z = stats.norm.ppf(0.975)
 MIN_COUNTIES = 20  # counties observed in every half-year needed for the cell-level comparison
+CS_WEIGHTS = ("average", "none")  # Callaway-Sant'Anna weightings reported side by side
 
 
 def half_year(ym) -> np.ndarray:
@@ -96,35 +104,102 @@ def county_cells(frame: pd.DataFrame, panel: pd.DataFrame, policy: str = "sc", g
     return cells.reset_index(drop=True)
 
 
-def staggered_comparison(frame: pd.DataFrame, panel: pd.DataFrame, policy: str = "sc", group: str | None = None
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """TWFE and Callaway-Sant'Anna (not-yet-treated controls) on the same cells; effects in percentage points.
+def callaway_santanna_cells(cells: pd.DataFrame, weights: str = "average") -> tuple[dict, pd.DataFrame]:
+    """Callaway-Sant'Anna on county cells with not-yet-treated controls: the overall ATT (estimate, se) and the
+    event-time table (event_time, estimate, se) in the cells' units.
 
-    Returns the two overall estimates and the Callaway-Sant'Anna event-time estimates (half-year steps).
+    `weights="average"` weights each county by its mean interviews per half-year, the same number in every
+    period; `"none"` weights counties equally. Weights must not vary over time: the `differences` package
+    then agrees with `csdid`, while with each period's own cell count as weight the reference packages
+    disagree (each treats the weight of a different period as the unit's) and the sign of the all-persons
+    estimate flipped with that choice. The average, rather than the first half-year's count, is used because
+    NCVS interviews per county move with the rotation design and sample cuts, not with the policies, and one
+    half-year's count (often a handful of interviews) is a noisy measure of a county's share of the sample.
     """
     from differences import ATTgt
 
+    if weights not in CS_WEIGHTS:
+        raise ValueError(f"weights={weights!r}: use one of {CS_WEIGHTS}.")
+    data = cells.assign(w=cells.groupby("county")["n"].transform("mean")).set_index(["county", "period"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no never-treated": last cohort becomes the comparison, as intended
+        att = ATTgt(data=data, cohort_column="cohort")
+        att.fit(formula="rate", control_group="not_yet_treated", weights_column="w" if weights == "average" else None,
+                progress_bar=False)
+        # panel influence-function standard errors: already clustered by county (the unit)
+        simple = att.aggregate("simple")
+        event = att.aggregate("event")
+    ev = pd.DataFrame({"event_time": event.index.to_numpy(int), "estimate": event.iloc[:, 0].to_numpy(float),
+                       "se": event.iloc[:, 1].to_numpy(float)})
+    return {"estimate": float(simple.iloc[0, 0]), "se": float(simple.iloc[0, 1])}, ev
+
+
+def sun_abraham_cells(cells: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """Sun-Abraham interaction-weighted event study on county cells (pyfixest's saturated event study: cohort x
+    event-time interactions, county and period effects, errors clustered by county, counties unweighted).
+
+    Its control is the never-treated counties if there are any, else the last cohort to adopt, whose periods
+    from its adoption on are dropped (Sun and Abraham 2021, section 4.1). Event time -1 is the reference.
+    Returns the overall ATT - the event-time >= 0 interactions averaged with weights proportional to their
+    treated cells, the "simple" aggregation of Callaway-Sant'Anna - and the event-time table (event_time,
+    estimate, se), each event time averaged over cohorts by their shares (pyfixest's `aggregate`).
+    """
+    import pyfixest as pf
+
+    d = cells.loc[~(cells["cohort"] <= cells["period"].min())].copy()  # treated from the first period: no pre-period
+    if d["cohort"].isna().any():
+        d["g"] = d["cohort"].fillna(-1) + 1  # never treated -> pyfixest's 0
+    else:
+        last = d["cohort"].max()
+        d = d.loc[d["period"] < last]
+        d["g"] = np.where(d["cohort"] == last, -1, d["cohort"]) + 1
+    d["g"] = d["g"].astype(int)
+    d["t"] = (d["period"] + 1).astype(int)  # 1-based: pyfixest reads cohort 0 as never treated
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest marks the saturated event study as beta
+        fit = pf.event_study(d[["county", "t", "g", "rate"]], yname="rate", idname="county", tname="t", gname="g",
+                             cluster="county", estimator="saturated")
+        by_event = fit.aggregate()
+    names = pd.Series(fit._coefnames).str.extract(r"::(?P<e>-?[\d.]+):first_treated_period::(?P<g>\d+)$").astype(float)
+    treated = fit._data.loc[fit._data["is_treated"].astype(bool)]
+    count = treated.groupby(["first_treated_period", "rel_time"]).size()
+    r = np.array([count.get((g, e), 0) if e >= 0 else 0 for g, e in zip(names["g"], names["e"])], float)
+    r /= r.sum()
+    beta, vcov = np.asarray(fit._beta_hat, float), np.asarray(fit._vcov, float)
+    ev = pd.DataFrame({"event_time": by_event.index.to_numpy(float).astype(int),
+                       "estimate": by_event["Estimate"].to_numpy(float), "se": by_event["Std. Error"].to_numpy(float)})
+    return {"estimate": float(r @ beta), "se": float(np.sqrt(r @ vcov @ r))}, ev
+
+
+def staggered_comparison(frame: pd.DataFrame, panel: pd.DataFrame, policy: str = "sc", group: str | None = None
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """TWFE, Callaway-Sant'Anna (not-yet-treated controls; county weights the average interviews per half-year,
+    and unweighted) and Sun-Abraham (last-cohort controls) on the same cells; effects in percentage points.
+
+    Returns the overall estimates (one row per model) and the event-time estimates of the three heterogeneity-
+    robust estimators (half-year steps; column `model`).
+    """
     cells = county_cells(frame, panel, policy, group)
     cohorts = cells.drop_duplicates("county")["cohort"]
     labels = {"group": group or "all", "policy": policy, "scale": "percentage points",
               "counties": int(cells["county"].nunique()), "interviews": int(cells["n"].sum())}
+    robust = {"callaway_santanna": lambda: callaway_santanna_cells(cells, "average"),
+              "callaway_santanna_unweighted": lambda: callaway_santanna_cells(cells, "none"),
+              "sun_abraham": lambda: sun_abraham_cells(cells)}
     if cells["county"].nunique() < MIN_COUNTIES or cohorts.nunique() < 2:
         # too few counties observed in every half-year (small runs): nothing credible to estimate
         nan = dict(estimate=float("nan"), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"), p_value=float("nan"))
-        rows = [{**labels, "model": m, **nan} for m in ("cells_twfe", "callaway_santanna")]
-        return pd.DataFrame(rows), pd.DataFrame(columns=["event_time", "estimate", "se", "ci_low", "ci_high", "group", "policy"])
+        rows = [{**labels, "model": m, **nan} for m in ("cells_twfe", *robust)]
+        return pd.DataFrame(rows), pd.DataFrame(columns=["model", "event_time", "estimate", "se", "ci_low", "ci_high",
+                                                         "group", "policy"])
     coef, se = twfe_effects(cells, "rate", ["treated"], "county", "period", "county", "n")
     rows = [_row(coef["treated"], se["treated"], model="cells_twfe", **labels)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "no never-treated": last cohort becomes the comparison, as intended
-        att = ATTgt(data=cells.set_index(["county", "period"]), cohort_column="cohort")
-        att.fit(formula="rate", control_group="not_yet_treated", weights_column="n", progress_bar=False)
-        # panel influence-function standard errors: already clustered by county (the unit)
-        simple = att.aggregate("simple")
-        event = att.aggregate("event")
-    rows.append(_row(simple.iloc[0, 0], simple.iloc[0, 1], model="callaway_santanna", **labels))
-    ev = pd.DataFrame({"event_time": event.index.to_numpy(int), "estimate": event.iloc[:, 0].to_numpy(float),
-                       "se": event.iloc[:, 1].to_numpy(float)})
+    events = []
+    for model, fit in robust.items():
+        overall, ev = fit()
+        rows.append(_row(overall["estimate"], overall["se"], model=model, **labels))
+        events.append(ev.assign(model=model))
+    ev = pd.concat(events, ignore_index=True)
     ev["ci_low"], ev["ci_high"] = ev["estimate"] - Z * ev["se"], ev["estimate"] + Z * ev["se"]
     ev["group"], ev["policy"] = group or "all", policy
-    return pd.DataFrame(rows), ev
+    return pd.DataFrame(rows), ev[["model", "event_time", "estimate", "se", "ci_low", "ci_high", "group", "policy"]]

@@ -18,7 +18,8 @@ ROBUSTNESS_COLUMNS = ["model", "group", "policy", "estimate", "odds_ratio", "ci_
                       "interviews"]
 MODEL_LABELS = {"hybrid_logit": "Between–within logit (OR)", "conditional_logit": "Conditional logit (OR)",
                 "lpm_twfe": "LPM, county + period FE (pp)", "cells_twfe": "TWFE on county cells (pp)",
-                "callaway_santanna": "Callaway–Sant'Anna (pp)"}
+                "callaway_santanna": "Callaway–Sant'Anna, county weights (pp)",
+                "callaway_santanna_unweighted": "Callaway–Sant'Anna, unweighted (pp)", "sun_abraham": "Sun–Abraham (pp)"}
 YES_NO = {True: "yes", False: "no"}
 
 
@@ -168,6 +169,17 @@ def robustness_display(long: pd.DataFrame, source: str) -> pd.DataFrame:
     display.insert(1, "Group", display.pop("group").map(GROUP_LABELS))
     display["Data"] = NCVS_SOURCE_LABELS[source]
     return _aligned(display, ["l", "l"] + ["r"] * (len(display.columns) - 3) + ["l"])
+
+
+def staggered_event_time(events: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Event-time estimates (percentage points, 95% CI) of the heterogeneity-robust estimators side by side, one row
+    per half-year step (models.staggered.staggered_comparison's event table, one group)."""
+    text = [fmt_pp_ci(e, lo, hi) for e, lo, hi in zip(events["estimate"], events["ci_low"], events["ci_high"])]
+    display = events.assign(text=text).pivot(index="event_time", columns="model", values="text")
+    display = display[[m for m in MODEL_LABELS if m in display.columns]].fillna("").rename(columns=MODEL_LABELS)
+    display = display.reset_index().rename(columns={"event_time": "Half-years since start"})
+    display["Data"] = NCVS_SOURCE_LABELS[source]
+    return _aligned(display, ["r"] * (len(display.columns) - 1) + ["l"])
 
 
 def group_differences(differences: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -62,7 +62,8 @@ def models(estimates: pd.DataFrame, pattern: pd.DataFrame, comparison: pd.DataFr
 
 def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered: pd.DataFrame,
                differences: pd.DataFrame, source: str, event_window: int) -> dict:
-    """Stage 05: conditional-logit sample and odds ratios, SC lead test, SC Callaway-Sant'Anna, group-equality tests."""
+    """Stage 05: conditional-logit sample and odds ratios, SC lead test, SC Callaway-Sant'Anna (weighted and
+    unweighted) and Sun-Abraham, group-equality tests."""
     sc_event = event_summary.set_index("policy").loc["sc"]
     by_cell = conditional.set_index(["policy", "group"])
     by_model = staggered.set_index(["model", "group"])
@@ -78,6 +79,10 @@ def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered
         "sc_cells_twfe": fmt_num(by_model.loc[("cells_twfe", "all"), "estimate"], 3),
         "sc_cs_counties": fmt_int(callaway_santanna["counties"]),
     }
+    for model, key in (("callaway_santanna_unweighted", "sc_cs_unweighted"), ("sun_abraham", "sc_sun_abraham")):
+        r = by_model.loc[(model, "all")]
+        variables[f"{key}_att"] = fmt_num(r["estimate"], 3)
+        variables[f"{key}_ci"] = fmt_ci(r["ci_low"], r["ci_high"], 3)
     for (p, g), r in by_cell.iterrows():
         variables[f"clogit_{p}_{g}_or"] = fmt_num(r["odds_ratio"])
         variables[f"clogit_{p}_{g}_ci"] = fmt_ci(r["ci_low"], r["ci_high"])
