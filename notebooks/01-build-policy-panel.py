@@ -40,7 +40,7 @@
 #   the October 2009 re-signing, Migration Policy Institute) give each agreement's signing date and model;
 #   ICE's own rosters 2010–2017 (as reconstructed by the Deportation Data Project) give when each
 #   agreement was last listed.
-# - Anti-detainer: 193 policy events compiled by this project from public documents (`data/curated/`: there
+# - Anti-detainer: 200 policy events compiled by this project from public documents (`data/curated/`: there
 #   is no upstream dataset), each with one primary source, date precision, confidence and a verification note.
 
 # %% tags=["parameters"]
@@ -133,8 +133,9 @@ print(crosscheck.known_facts(spells, panel).to_string(index=False))
 
 # %% [markdown]
 # **Agreements in force against the published counts** (agencies, statewide ones included). The test suite
-# requires every count within 3 of the published one; the 2012 and 2014 figures were not found in a source
-# the project could read, so they are checks, not confirmations.
+# requires every count within 3 of the published one. The 2012 figure (64) was not found in a source the project
+# could read (the nearest: ICE notified "all 62" participating agencies in October 2012), and the 2014 figure is
+# ICE's fact sheet (35 agencies) as summarised secondhand, so both are checks, not confirmations.
 
 # %%
 print(published_count_check().to_string(index=False))
@@ -198,32 +199,53 @@ print(disagreements.head(20).to_string(index=False))
 
 # %% [markdown]
 # **Reading the disagreements.** Most are one month at the start: East et al. switch a county on in the
-# month *after* the agreement was signed, this build from the signing day (with the month counted when
-# most of it is covered). The large ones are of four kinds:
+# month *after* the agreement was signed, this build from the signing day (with the month counted when most of it
+# is covered). The large ones follow from the coding rules above:
 #
-# 1. *End of 287(g) jail agreements.* Where ICE's rosters stop listing an agreement (Riverside and San
-#    Bernardino CA, Davidson TN, Rockingham VA, Pima AZ, the Maricopa sheriff in 2011) this build ends it
-#    at the last listing; East et al. keep several on to late 2014. Conversely East end Washington County UT
-#    in 2012 while the upstream reconstruction lists a merged "Washington County" agency to 2017.
-# 2. *Task-force components.* East's labels cannot say when a hybrid became jail-only, so each hybrid
-#    county counts as task force to the end of their spell; the rosters show the task-force part ending
-#    with the October 2009 re-signing or the 2010 rosters.
-# 3. *Agreements East do not code*: agencies that withdrew in 2009 (Brevard and Manatee FL, Barnstable
-#    and Framingham MA, Cumberland NC), the Prince William County police task force, and the independent
-#    cities of Manassas and Manassas Park (coded here as their own county-equivalents).
-# 4. *Lexington County SC*: signed in 2010 (Kostandini et al.); East's file starts it only in 2013,
-#    a gap the upstream audit also flags.
+# 1. *Ends of agreements.* This build ends an agreement on its documented end (the Maricopa sheriff's jail
+#    agreement 2011-12-15, Davidson TN 2012-10-08, Rockingham VA 2012-10-17, Riverside CA 2013-07-22, San Bernardino
+#    CA 2014-05-15), on 2012-12-31 when ICE's rosters still list it in October 2012, and otherwise at its last
+#    roster listing (Pima AZ's jail agreement, 2011). East et al. keep several of these on to late 2014.
+# 2. *Task forces.* Every task force ends with ICE's end of the model on 2012-12-31, or with the DHS rescission of
+#    the Arizona task forces on 2012-06-25; East's hybrid labels keep the task-force part on to the end of their
+#    spell (2014 for Frederick MD, Tulsa OK, Butler OH, Collier FL and the Arizona counties), and they keep the
+#    Maricopa sheriff's task force on to 2012, where the rosters remove it in October 2009.
+# 3. *City agreements* (`city_policies`): by default a city police department's agreement does not switch its county
+#    on, so the counties East code from city agreements (Carrollton's city jail in Dallas, Collin and Denton TX;
+#    Farmers Branch TX, Herndon VA, Hudson NH, Durham NC, Danbury CT) are theirs only.
+# 4. *Agreements East do not code*: agencies that withdrew in 2009 (Barnstable MA among them), the Prince William
+#    County police task force, and the independent cities of Manassas and Manassas Park (coded here as their own
+#    county-equivalents, covered by the regional jail).
+# 5. *Lexington County SC*: signed in 2010 (Kostandini et al.); East's file starts it only in 2013, a gap the
+#    upstream audit also flags.
 
 # %% [markdown]
-# ## Anti-detainer events: timing cross-check with declined detainers
+# ## Anti-detainer events against declined detainers
 #
-# A jail that starts refusing detainers in bulk should have a policy dated at or before that year. NPR's
-# FOIA extract counts detainers "declined by the law-enforcement agency" by jail and year (calendar or
-# fiscal year: NPR does not say). A policy dated well before the first year of bulk declines points to a
-# policy adopted on paper but applied later (or to reimbursement clauses that left detainers honoured).
+# A jail that refuses detainers should show declined detainers in ICE's records. NPR's FOIA extract counts detainers
+# "declined by the law-enforcement agency" by facility and year (calendar or fiscal year: NPR does not say), here
+# matched to counties (a New York borough, a county named in the facility, else the county of the facility's city in
+# Kaplan's agency crosswalk; "OTHER-OTHER FACILITY", about 2,200 declines with no place, stays unmatched). First the
+# timing of a few large jails: a policy dated well before the first year of bulk declines points to a policy adopted
+# on paper but applied later.
 
 # %%
 print(crosscheck.npr_timing(spells).to_string(index=False))
+
+# %% [markdown]
+# Then the systematic screen of the coding: every county coded anti-detainer in 2005-2014 whose facilities declined
+# no detainer in 2011-2015, and every county not coded with at least 10 declined detainers in one year 2011-2014
+# (`crosscheck.MANY_DECLINES`: 87% of facility-years with any decline have fewer than 10, so ten in a year is a
+# practice rather than a one-off, and the rule still catches small jails). The `note` column says what the public
+# record showed for each county not coded (the policies found are now curated rows: `data/curated/CHANGELOG.md`,
+# C07). Zero declines are weak evidence against a policy: ICE recorded most refusals as declined only from 2014,
+# most of the listed counties were coded only from mid-2014 or by a statewide law, and small jails receive few
+# detainers; a large county coded before 2014 with none (Milwaukee, now not coded) is the informative case.
+
+# %%
+npr_listing = crosscheck.npr_listing(spells, panel)
+print(npr_listing["listing"].value_counts().to_string())
+print(npr_listing.drop(columns=["pop2010"]).to_string(index=False))
 
 # %% [markdown]
 # ## Numbers for the manuscript

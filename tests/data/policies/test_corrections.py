@@ -60,7 +60,14 @@ def test_riverside_ends_july_2013_and_san_bernardino_is_one_spell(spells):
     jem = spells[spells["program"] == "jem"]
     assert jem.loc[jem["fips"] == "06065", "end"].tolist() == ["2013-07-22"]
     sb = jem[jem["fips"] == "06071"]
-    assert len(sb) == 1 and sb["end"].iloc[0] == "2013-12-17"
+    assert len(sb) == 1 and sb["end"].iloc[0] == "2014-05-15"  # SBCSD suspended 287(g): release of 2014-05-15
+
+
+def test_rockingham_ends_when_its_agreement_expired_on_2012_10_17(spells):
+    # Daily News-Record 2012-10-25: expired 2012-10-17, the Board declined ICE's extension to 2012-12-31
+    for program in ("jem", "tfm"):
+        rows = spells[(spells["program"] == program) & (spells["fips"] == "51165")]
+        assert rows["end"].max() == "2012-10-17", program
 
 
 def test_prince_william_manassas_regional_jail_is_continuous(spells):

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from fedlocal.data.policies import crosscheck
 from fedlocal.data.policies.crosscheck import (
     agreement,
     agreement_table,
@@ -67,3 +68,66 @@ def test_known_facts_are_the_ones_the_tests_assert(spells, panel):
     assert facts["anti-detainer start, San Francisco CA"] == "2011-06-01"
     assert facts["anti-detainer start, Cook IL"] == "2011-09-07"
     assert facts["California counties with anti-detainer in 2014-01"] == "58 of 58"
+
+
+# NPR declined-detainer screen of the anti-detainer coding (issue 13, class 5)
+def _facility_years(rows):
+    return pd.DataFrame(rows, columns=["year", "facility", "city", "state", "declined", "other", "fips", "matched_by"])
+
+
+def test_npr_facilities_are_matched_to_their_counties():
+    fy = crosscheck.npr_facility_years()
+    lea = fy[(fy["state"] == "NM") & fy["facility"].str.startswith("LEA COUNTY")]
+    assert len(lea) and (lea["fips"] == "35025").all()
+    hobbs = fy[fy["facility"] == "HOBBS CITY JAIL"]  # no county in the name: the city's county (Kaplan crosswalk)
+    assert len(hobbs) and (hobbs["fips"] == "35025").all()
+    rikers = fy[fy["facility"].str.contains("RIKERS", case=False)]
+    assert len(rikers) and (rikers["fips"] == "36005").all()  # NYC borough rule (Rikers Island is in the Bronx)
+    napa = fy[fy["facility"].str.contains("NAPA COUNTYY", case=False)]
+    assert len(napa) and (napa["fips"] == "06055").all()  # county named in the facility, ICE's typo included
+    placed = fy[~fy["facility"].str.contains("OTHER-OTHER")]  # ICE's catch-all row names no place
+    assert placed.loc[placed["fips"] != "", "declined"].sum() >= 0.95 * placed["declined"].sum()
+
+
+def test_npr_county_declines_sums_facilities_per_county_and_year():
+    fy = _facility_years([(2014, "A JAIL", "X", "FL", 7, 0, "12011", "x"), (2014, "B JAIL", "Y", "FL", 5, 0, "12011", "x"),
+                          (2013, "A JAIL", "X", "FL", 2, 0, "12011", "x"), (2015, "A JAIL", "X", "FL", 30, 0, "12011", "x"),
+                          (2014, "C", "", "", 99, 0, "", "unmatched")])
+    d = crosscheck.npr_county_declines(fy).set_index("fips")
+    assert d.loc["12011", "declined_2014"] == 12 and d.loc["12011", "declined_2013"] == 2
+    assert d.loc["12011", "declined_total"] == 44 and d.loc["12011", "max_declined_to_2014"] == 12  # 2015 not in the max
+    assert "" not in d.index
+
+
+def _tiny_panel(on_fips):
+    months = ["2014-06", "2014-07"]
+    rows = [{"fips": f, "month": m, "antidetainer": float(f in on_fips and m == "2014-07")}
+            for f in ("12011", "12099", "35025", "36001") for m in months]
+    return pd.DataFrame(rows)
+
+
+def test_npr_listing_lists_coded_counties_without_declines_and_uncoded_ones_with_many():
+    declines = pd.DataFrame({"fips": ["12011", "12099", "35025"], "declined_2014": [79, 22, 9],
+                             "declined_total": [79, 22, 9], "max_declined_to_2014": [79, 22, 9]})
+    spells = pd.DataFrame({"fips": ["12099", "36001"], "program": "antidetainer", "sources": ["anti_detainer_policies:AD194",
+                           "anti_detainer_policies:AD181"], "confidence": ["medium", "low"],
+                           "rule": ["antidetainer:earliest event; via county"] * 2})
+    notes = pd.DataFrame({"fips": ["12011"], "note": ["record: policy in place by 2014-07-22"]})
+    out = crosscheck.npr_listing(spells, _tiny_panel({"12099", "36001"}), declines, notes, threshold=10).set_index("fips")
+    assert out.loc["12011", "listing"] == "not coded, declined many"  # 79 >= 10, not coded
+    assert out.loc["12011", "note"] == "record: policy in place by 2014-07-22"
+    assert out.loc["36001", "listing"] == "coded, none declined" and out.loc["36001", "coded_from"] == "2014-07"
+    assert out.loc["36001", "coded_by"] == "AD181 (county, low)"
+    assert "12099" not in out.index  # coded and declining: consistent
+    assert "35025" not in out.index  # 9 < threshold
+    assert "35025" in set(crosscheck.npr_listing(spells, _tiny_panel({"12099", "36001"}), declines, notes, threshold=9)["fips"])
+
+
+def test_npr_listing_of_the_real_coding_has_no_uncoded_county_the_record_resolved(spells, panel):
+    listing = crosscheck.npr_listing(spells, panel.reset_index())
+    uncoded = set(listing.loc[listing["listing"] == "not coded, declined many", "fips"])
+    # Broward, Franklin OH, Pinellas, Palm Beach: policies found in the record and curated (CHANGELOG C07)
+    assert not {"12011", "39049", "12103", "12099"} & uncoded
+    assert {"35025", "19161", "12057"} <= uncoded  # Lea (undated), Sac, Hillsborough (record silent or contrary)
+    assert (listing.loc[listing["listing"] == "not coded, declined many", "note"] != "").all()  # every one searched
+    assert "55079" not in set(listing["fips"])  # Milwaukee: not coded (jail did not apply the policy), no declines

@@ -3,7 +3,9 @@ Communities files against each other, NPR's counts of declined detainers, and fa
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from importlib import resources
 
 import pandas as pd
 
@@ -21,6 +23,18 @@ NPR_CHECKS = {"Santa Clara CA": ("santa clara co", "CA", "06085"), "Cook IL": ("
               "King WA": ("king county", "WA", "53033"), "Multnomah OR": ("multnomah", "OR", "41051"),
               "Miami-Dade FL": ("dade|tgk|turner guilford", "FL", "12086")}
 BULK_DECLINES = 20  # declined detainers in a year that mark a jail refusing them as a rule
+AGENCY_COUNTIES = "kaplan_ori_county_crosswalk/crosswalk.rds"
+# NPR's years: the screen covers the years a policy of the 2005-2014 window can show in (FOIA extract to 2015-07).
+NPR_FIRST_YEAR, NPR_LAST_YEAR = 2011, 2015
+# "Declined many": at least this many detainers declined in one year 2011-2014. Declines are rare events (a
+# facility-year appears only with one or more, and 87% of them have fewer than 10), so ten in a year is not a
+# clerk's one-off but a practice; a per-capita rule would miss large jails, and ten still catches a small jail such
+# as Lea County's (14 in 2014).
+MANY_DECLINES = 10
+# Places in NPR's city column that are New York City boroughs (county = borough; Rikers Island is in the Bronx).
+NYC_PLACES = {"BRONX": "36005", "ELMHURST": "36005", "EAST ELMHURST": "36005", "BROOKLYN": "36047",
+              "MANHATTAN": "36061", "NEW YORK": "36061", "QUEENS": "36081", "STATEN ISLAND": "36085"}
+NPR_NOTES = "npr_crosscheck_notes.csv"
 
 
 @lru_cache(maxsize=1)
@@ -167,3 +181,118 @@ def known_facts(spells: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
 def disagreement_kinds(disagreements: pd.DataFrame) -> pd.Series:
     """How many county x program disagreements there are of each kind, most frequent first."""
     return disagreements["kind"].value_counts()
+
+
+def _county_in_name(facility: str, state: str, names: dict) -> str:
+    """FIPS of the county a facility names ('LEA COUNTY DETENTION', 'NAPA COUNTYY', 'PRINCE GEORGES CO DET'), or ''."""
+    m = re.search(r"([A-Z][A-Z .'-]*?)\s+(COUNTYY?|CNTY|CTY|CO\.?|PARISH)\b", facility.upper())
+    if not m:
+        return ""
+    words = re.sub(r"^(THE|OTHER-)\s*", "", m.group(1).strip()).replace("'", "").split()
+    for k in range(len(words)):  # longest trailing run of words that is a county of the state
+        hit = names.get((state, " ".join(words[k:])))
+        if hit:
+            return hit
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _city_counties() -> dict:
+    """(CITY, USPS) -> the county most police agencies addressed in that city belong to (Kaplan's ORI crosswalk)."""
+    import pyreadr
+
+    xw = next(iter(pyreadr.read_r(str(registry.fetch(AGENCY_COUNTIES))).values()))
+    xw = xw.dropna(subset=["fips_state_county_code", "address_city", "address_state"])
+    key = list(zip(xw["address_city"].str.upper().str.strip(), xw["address_state"].str.upper()))
+    modal = pd.Series(xw["fips_state_county_code"].to_numpy(), index=pd.MultiIndex.from_tuples(key))
+    return modal.groupby(level=[0, 1]).agg(lambda s: s.value_counts().index[0]).to_dict()
+
+
+@lru_cache(maxsize=1)
+def npr_facility_years() -> pd.DataFrame:
+    """NPR's declined detainers per facility and year with the facility's county: year, facility, city, state (USPS),
+    declined, other (detainers with any other outcome), fips ('' when unmatched) and matched_by.
+
+    A facility is matched by a New York borough, then a county named in the facility, then its city's county."""
+    raw = pd.read_csv(registry.fetch(NPR_DECLINED), dtype=str, header=0)
+    out = raw.iloc[:, :5].copy()
+    out.columns = ["year", "facility", "city", "state", "declined"]
+    out["other"] = pd.to_numeric(raw.iloc[:, 7], errors="coerce").fillna(0).astype(int).to_numpy()
+    out["year"], out["declined"] = out["year"].astype(int), out["declined"].astype(int)
+    usps = {name.upper(): code for code, name in STATE_NAMES.items()}
+    out["state"] = out["state"].str.upper().map(usps).fillna("")
+    frame = county_frame()
+    names = {(st, n.upper().replace("'", "")): f for f, st, n in zip(frame["fips"], frame["state"], frame["county_name"])}
+    cities = _city_counties()
+    fips, how = [], []
+    for fac, city, st in zip(out["facility"].fillna(""), out["city"].fillna("").str.upper().str.strip(), out["state"]):
+        f, h = (NYC_PLACES[city], "New York City borough") if st == "NY" and city in NYC_PLACES else ("", "")
+        if not f:
+            f, h = _county_in_name(fac, st, names), "county named in the facility"
+        if not f:
+            f, h = cities.get((city, st), ""), "county of the facility's city (ORI crosswalk)"
+        fips.append(to_2010([f]).iloc[0] if f else "")
+        how.append(h if f else "unmatched")
+    return out.assign(fips=fips, matched_by=how)
+
+
+def npr_county_declines(facility_years: pd.DataFrame | None = None, first: int = NPR_FIRST_YEAR,
+                        last: int = NPR_LAST_YEAR) -> pd.DataFrame:
+    """Per county: declined detainers in each year first..last (columns declined_<year>), their total, and the
+    largest single year before 2015 (max_declined_to_2014: the years a 2005-2014 policy must explain)."""
+    fy = npr_facility_years() if facility_years is None else facility_years
+    fy = fy[(fy["fips"] != "") & fy["year"].between(first, last)]
+    wide = fy.pivot_table(index="fips", columns="year", values="declined", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=range(first, last + 1), fill_value=0)
+    wide.columns = [f"declined_{y}" for y in wide.columns]
+    out = wide.assign(declined_total=wide.sum(axis=1),
+                      max_declined_to_2014=wide[[c for c in wide.columns if int(c[-4:]) <= 2014]].max(axis=1))
+    return out.reset_index()
+
+
+def npr_notes() -> pd.DataFrame:
+    """What the public record says about each county the NPR screen lists (fips, note): npr_crosscheck_notes.csv."""
+    with resources.files("fedlocal.data.policies").joinpath(NPR_NOTES).open() as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+def _coded_by(spells: pd.DataFrame) -> pd.Series:
+    """fips -> the curated rows that switch its anti-detainer spell on, with how ('AD002 (state law, high)')."""
+    ad = spells[spells["program"] == "antidetainer"]
+    how = ad["rule"].str.extract(r"via ([^;]+)$", expand=False).fillna("")
+    label = ad["sources"].str.replace("anti_detainer_policies:", "", regex=False) + " (" + how + ", " + ad["confidence"] + ")"
+    return label.groupby(ad["fips"]).agg("; ".join)
+
+
+def npr_listing(spells: pd.DataFrame, panel: pd.DataFrame, declines: pd.DataFrame | None = None,
+                notes: pd.DataFrame | None = None, threshold: int = MANY_DECLINES) -> pd.DataFrame:
+    """The NPR screen of the anti-detainer coding: every county coded anti-detainer in 2005-2014 with no declined
+    detainer 2011-2015 ('coded, none declined'), and every county not coded with at least `threshold` declined in
+    one year 2011-2014 ('not coded, declined many'); with its declines by year, first coded month, the curated rows
+    that code it and a note on what the public record says.
+
+    A screen, not a dater: a facility-year appears only if it declined one or more, so a county with none is one
+    whose facilities never appear; ICE recorded most refusals as declined only from 2014."""
+    declines = npr_county_declines() if declines is None else declines
+    notes = npr_notes() if notes is None else notes
+    on = panel[panel["antidetainer"] > 0]
+    first_on = on.groupby("fips")["month"].min()
+    d = declines.set_index("fips")
+    year_cols = [c for c in declines.columns if c.startswith("declined_2")]
+    coded = pd.DataFrame({"fips": first_on.index, "coded_from": first_on.to_numpy()})
+    coded = coded.merge(declines, on="fips", how="left").fillna({c: 0 for c in [*year_cols, "declined_total",
+                                                                                 "max_declined_to_2014"]})
+    none = coded[coded["declined_total"] == 0].assign(listing="coded, none declined")
+    many = d[(d["max_declined_to_2014"] >= threshold) & ~d.index.isin(first_on.index)].reset_index()
+    many = many.assign(listing="not coded, declined many", coded_from="")
+    out = pd.concat([many, none], ignore_index=True)
+    frame = county_frame().set_index("fips")
+    out["county"] = out["fips"].map(frame["county_name"]) + " " + out["fips"].map(frame["state"])
+    out["pop2010"] = out["fips"].map(frame["pop2010"]).astype("int64")
+    out["coded_by"] = out["fips"].map(_coded_by(spells)).fillna("")
+    out["note"] = out["fips"].map(notes.set_index("fips")["note"]).fillna("")
+    for c in [*year_cols, "declined_total", "max_declined_to_2014"]:
+        out[c] = out[c].astype("int64")
+    out = out.sort_values(["listing", "max_declined_to_2014", "pop2010"], ascending=[False, False, False])
+    return out[["listing", "fips", "county", "pop2010", "coded_from", *year_cols, "declined_total", "coded_by",
+                "note"]].reset_index(drop=True)

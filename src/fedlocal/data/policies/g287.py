@@ -378,8 +378,10 @@ PUBLISHED_COUNTS = (
     ("2009-02-01", 67, "CRS RL32270 App. A (report of 2009-03-11, as of February 2009): 67 agreements", True),
     ("2009-10-28", 67, "ICE release 2009-10-16 and DHS OIG-10-63 App. E (as of 2009-10-28): 67 agreements", True),
     ("2010-08-01", 71, "MPI, Delegation and Divergence (2011), App. 2 (August 2010): 72 agreements listed, about 71", True),
-    ("2012-08-31", 64, "DHS, August 2012: 64 agreements (not seen in a source read for this check)", False),
-    ("2014-08-13", 37, "about 37 agreements in 2014 (not seen in a source read for this check)", False),
+    ("2012-08-31", 64, "DHS, August 2012: 64 agreements (not seen: DHS OIG-12-130, September 2012, was found but not the "
+                       "figure; the Houston Chronicle of 2012-10-14 has ICE notifying 'all 62' participating agencies)", False),
+    ("2014-08-13", 35, "ICE 287(g) fact sheet (2014): 35 agencies in 18 states, as summarised by reference.com (the fact "
+                       "sheet itself not seen; the issue's 'about 37' was not found in a source)", False),
 )
 PUBLISHED_TOLERANCE = 3  # agreements; the code counts renewals 'in negotiations' in October 2009 (three in CA)
 
