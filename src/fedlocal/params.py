@@ -76,7 +76,7 @@ def read_yaml(text: str):
 
 @dataclass(frozen=True)
 class Param:
-    kind: str  # int, float, bool, str, date, choice, odds_table, choice_list, float_list
+    kind: str  # int, float, bool, str, date, choice, odds_table, choice_list, float_list, spec_list
     default: Any
     doc: str
     choices: tuple = ()
@@ -84,6 +84,11 @@ class Param:
     hi: float | None = None
     items: tuple = field(default_factory=tuple)  # allowed list items
 
+
+# The contested policy codings of issue 13, one alternative each (the default run's values are the other side).
+DEFAULT_SPECIFICATIONS = ("city_policies=county", "year_only_dates=december_31", "agreement_start=operation",
+                          "sc_end=suspension", "month_coding=any_day")
+SPECIFICATION_KEYS_NOT_ALLOWED = ("run_name", "specifications")  # a specification changes the analysis, not bookkeeping
 
 SCHEMA: dict[str, Param] = {
     # the run
@@ -161,6 +166,11 @@ SCHEMA: dict[str, Param] = {
     "montecarlo_engine": Param("choice", "joblib", "Engine that runs the replications: 'serial', 'joblib' (processes on this "
                                "machine) or 'dask' (a local Dask cluster; needs the 'dask' extra).", choices=MONTE_CARLO_ENGINES),
     "montecarlo_workers": Param("int", 2, "Worker processes of the Monte Carlo engine (one BLAS thread each).", lo=1, hi=1024),
+    # alternative specifications (08)
+    "specifications": Param("spec_list", list(DEFAULT_SPECIFICATIONS),
+                            "Alternative specifications whose main-model odds ratios are shown beside this run's: each a "
+                            "'key=value' change of this run's parameters (several joined by ';'), run as a variant up to "
+                            "the models stage and reused while unchanged; [] runs none."),
 }
 
 
@@ -182,6 +192,8 @@ def _allowed(p: Param) -> str:
         return f"a non-empty list of increasing numbers in ({p.lo}, {p.hi}]"
     if p.kind == "odds_table":
         return f"a mapping policy -> group -> odds ratio > 0, policies {POLICIES}, groups {RACE_ETH}"
+    if p.kind == "spec_list":
+        return "a list of distinct 'key=value' texts (several changes joined by ';'), each a valid parameter value"
     return f"a {p.kind}"
 
 
@@ -246,9 +258,33 @@ def _check(key: str, value: Any, where: str) -> Any:
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 and math.isfinite(v)):
                     raise bad(f" ({pol}.{g} must be a positive finite number)")
         value = {pol: {g: float(v) for g, v in row.items()} for pol, row in value.items()}
+    elif p.kind == "spec_list":
+        if not isinstance(value, list) or len(set(map(str, value))) != len(value):
+            raise bad()
+        for text in value:
+            try:
+                specification_changes(text, where)
+            except ParamError as err:
+                raise bad(f" ({err})") from None
+        value = [str(v) for v in value]
     if p.kind in ("int", "float") and ((p.lo is not None and value < p.lo) or (p.hi is not None and value > p.hi)):
         raise bad(" (out of range)")
     return value
+
+
+def specification_changes(text: str, where: str = "specifications") -> tuple[str, ...]:
+    """'key=value' or 'key=value; key2=value2' -> the changes, each a valid value of a parameter a specification
+    may change (ParamError otherwise)."""
+    changes = tuple(c.strip() for c in str(text).split(";") if c.strip())
+    if not changes:
+        raise ParamError(f"{where}: specification {text!r} is empty; write key=value, e.g. sc_end=suspension")
+    for c in changes:
+        key, value = parse_override(c)
+        if key in SPECIFICATION_KEYS_NOT_ALLOWED or key not in SCHEMA:
+            raise ParamError(f"{where}: specification {text!r} changes {key!r}, which is not a parameter a "
+                             f"specification can change (see `fedlocal params`; not run_name or specifications)")
+        _check(key, value, f"{where}: specification {text!r}")
+    return changes
 
 
 def parse_override(text: str) -> tuple[str, Any]:

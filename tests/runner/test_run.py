@@ -417,6 +417,17 @@ def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint
     assert "reused" not in "\n".join(lines)  # a changed parameter upstream: nothing to reuse
 
 
+def test_a_variant_reuses_from_the_first_of_several_runs_that_has_the_stage(toy):
+    run(toy, out="ref")
+    lines = []
+    ref, empty = paths.Layout.at(toy / "ref"), paths.Layout.at(toy / "nothing-here")
+    runner.run_pipeline(toy / "p.yaml", out=toy / "variant", pipeline_file=toy / "pipeline.yaml", progress=False,
+                        say=lines.append, reuse_from=[empty, ref])  # a source without a record is passed over
+    assert "\n".join(lines).count("its outputs reused") == 2 and "running" not in "\n".join(lines)
+    manifest = json.loads(paths.Layout.at(toy / "variant").manifest.read_text())
+    assert manifest["stages"]["make"]["reused_from"].endswith("ref/manifest.json")
+
+
 def test_an_intermediate_rebuilt_identical_leaves_the_manifest_as_it_was(ci_run, tmp_path):
     """A fresh clone lacks the uncommitted interview file: its rebuild is byte-identical, so the committed manifest
     (dates, commit) is not rewritten and `git status` stays clean after `make all`."""

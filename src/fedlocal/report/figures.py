@@ -200,3 +200,33 @@ def police_crime_event_study(events: dict[str, pd.DataFrame]):
     fig.suptitle("Police-recorded violent crime around policy adoption, US metro areas (FBI UCR)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def specification_odds_ratios(table: pd.DataFrame):
+    """Within odds ratios with 95% CIs per policy (panels) and group (rows) under this run's specification and each
+    alternative (fedlocal.specifications.collect; hybrid model)."""
+    hybrid = table[table["model"] == "hybrid_logit"]
+    labels = list(dict.fromkeys(hybrid["label"]))
+    groups = [g for g in ("all", "latino", "black", "white") if g in set(hybrid["group"])]
+    colors = plt.cm.tab10(np.arange(len(labels)) % 10)
+    fig, axes = plt.subplots(1, len(POLICIES), figsize=(13, 1.0 * len(groups) + 2.2), sharey=True)
+    step = 0.8 / max(len(labels), 1)
+    for ax, p in zip(axes, POLICIES):
+        for j, (label, color) in enumerate(zip(labels, colors)):
+            rows = hybrid[(hybrid["policy"] == p) & (hybrid["label"] == label)].set_index("group").reindex(groups)
+            y = np.arange(len(groups)) + 0.4 - step / 2 - j * step
+            ax.errorbar(rows["odds_ratio"], y, xerr=[rows["odds_ratio"] - rows["ci_low"], rows["ci_high"] - rows["odds_ratio"]],
+                        fmt="o", ms=3.5, capsize=0, lw=1, color=color, label=label)
+        ax.axvline(1, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_title(POLICY_LABELS[p], fontsize=10)
+        ax.set_xlabel("within odds ratio (log scale, 95% CI)")
+    axes[0].set_yticks(np.arange(len(groups)), [GROUP_LABELS[g] for g in groups])
+    axes[0].invert_yaxis()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(len(labels), 3), frameon=False, fontsize=9)
+    source = NCVS_SOURCE_LABELS[hybrid["source"].iloc[0]]
+    fig.suptitle(f"Main-model odds ratios under each alternative specification ({source})")
+    fig.tight_layout(rect=(0, 0.06 * (1 + (len(labels) - 1) // 3), 1, 1))
+    return fig

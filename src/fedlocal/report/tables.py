@@ -295,3 +295,20 @@ def police_crime_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
                  "p_value": "p", "n_units": "MSAs", "n_treated_units": "treated MSAs", "pretest_p": "pre-trend p",
                  "mde": "MDE (80% power)"})
     return _aligned(display, ["l", "l", "l"] + ["r"] * 7)
+
+
+# ---------------------------------------------------------------------------------------------- specifications (08)
+def specification_odds_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """fedlocal.specifications.collect as printed: one row per policy x group of the hybrid model, one column per
+    specification (this run's first) with the within odds ratio, marked * when its 95% CI excludes 1."""
+    hybrid = table[table["model"] == "hybrid_logit"]
+    labels = list(dict.fromkeys(hybrid["label"]))
+    cell = hybrid.assign(text=[fmt_num(o, 2) + ("*" if lo > 1 or hi < 1 else "") for o, lo, hi in
+                               zip(hybrid["odds_ratio"], hybrid["ci_low"], hybrid["ci_high"])])
+    wide = cell.pivot_table(index=["policy", "group"], columns="label", values="text", aggfunc="first")
+    rows = [(p, g) for p in POLICIES for g in ("all", *GROUPS) if (p, g) in wide.index]
+    display = pd.DataFrame({"Policy": [POLICY_LABELS[p] for p, _ in rows], "Group": [GROUP_LABELS[g] for _, g in rows]})
+    for label in labels:
+        display[label] = [wide.loc[r, label] for r in rows]
+    display["Data"] = NCVS_SOURCE_LABELS[hybrid["source"].iloc[0]]
+    return _aligned(display, ["l", "l"] + ["r"] * len(labels) + ["l"])

@@ -13,7 +13,7 @@ from fedlocal.data.policies.panel import counties_on, first_full_month, peak_mon
 from fedlocal.models import metro
 from fedlocal.models.estimate import JOINT_TEST
 from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_month, fmt_num, fmt_p, fmt_pct
-from fedlocal.vocab import POLICIES
+from fedlocal.vocab import GROUP_LABELS, POLICIES, POLICY_LABELS
 
 
 def weighted_prevalence_all(interviews: pd.DataFrame) -> float:
@@ -194,3 +194,15 @@ def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFra
         "ad_treated_msas": fmt_int(antidetainer_staggered["n_treated"]),
         "ad_pretest_p": fmt_num(antidetainer_staggered["pretest"]["p_value"], 3),
     }
+
+
+def specifications(summary: dict) -> dict:
+    """Stage 08: how many alternative specifications ran, how many specification x cell comparisons change the 95%
+    verdict, and the largest move of an odds ratio (fedlocal.specifications.summary), formatted for the text."""
+    return {"count": summary["count"], "comparisons": summary["comparisons"],
+            "verdict_changes": summary["verdict_changes"],
+            "largest_shift_pct": fmt_num(summary["largest_shift_pct"], 0),
+            "largest_shift_cell": (f"{POLICY_LABELS[summary['largest_shift_policy']]}, "
+                                   f"{GROUP_LABELS[summary['largest_shift_group']]}"
+                                   if summary["largest_shift_policy"] else ""),
+            "largest_shift_specification": summary["largest_shift_specification"]}

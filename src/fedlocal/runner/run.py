@@ -83,6 +83,15 @@ def may_reuse(stage: Stage, run: Run, code: str, source: Layout | None) -> bool:
             and old.get("inputs") == {n: registry.entry(n)["sha256"] for n in stage.inputs})
 
 
+def first_reusable(stage: Stage, fingerprint: dict, sources: list[Layout]) -> tuple[dict | None, Layout | None]:
+    """The first source run (in the order given) whose record of this stage `reusable` accepts, with that record."""
+    for source in sources:
+        rec = reusable(stage, fingerprint, source)
+        if rec is not None:
+            return rec, source
+    return None, None
+
+
 def copy_outputs(stage: Stage, rec: dict, source: Layout, layout: Layout) -> None:
     """Copy a stage's outputs and executed notebook from another run (each file atomically)."""
     files = [(source.resolve(o), layout.resolve(o)) for o in rec["outputs"]]
@@ -99,11 +108,13 @@ def copy_outputs(stage: Stage, rec: dict, source: Layout, layout: Layout) -> Non
 def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
                  only: list[str] | None = None, out: str | Path | None = None, force: bool = False,
                  pipeline_file: str | Path | None = None, progress: bool = True,
-                 say: Callable[[str], None] = _say, reuse_from: Layout | str | None = REUSE_CANONICAL) -> dict:
+                 say: Callable[[str], None] = _say,
+                 reuse_from: Layout | str | list[Layout] | None = REUSE_CANONICAL) -> dict:
     """Run (or skip, when up to date) the pipeline's stages; returns the manifest written.
 
     reuse_from: a variant copies the outputs of every stage that ran with the same fingerprint in this run
-    ('canonical', the default: the committed canonical outputs) instead of rerunning it; None rebuilds all.
+    ('canonical', the default: the committed canonical outputs), or in the first of several runs that has it,
+    instead of rerunning it; None rebuilds all.
     """
     run = plan_run(params_file, overrides, out)
     stages = load_stages(pipeline_file)
@@ -114,9 +125,10 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
             raise PipelineError(f"--only {n!r}: no such stage; stages are {', '.join(names)}")
     selected = [s for s in stages if not only or s.name in only]
     layout = run.layout
-    source = Layout.canonical() if reuse_from == REUSE_CANONICAL else reuse_from
-    if run.root is None or force or (source is not None and source.manifest.resolve() == layout.manifest.resolve()):
-        source = None
+    sources = [Layout.canonical()] if reuse_from == REUSE_CANONICAL else \
+        [] if reuse_from is None else list(reuse_from) if isinstance(reuse_from, (list, tuple)) else [reuse_from]
+    sources = [] if run.root is None or force else \
+        [s for s in sources if s.manifest.resolve() != layout.manifest.resolve()]
     where = "canonical outputs (figures/, tables/, data/derived/, _variables.yml)" if run.root is None \
         else f"{paths.relative_to_root(run.root)}/"
     say(f"fedlocal run '{run.name}' -> {where}; parameters from {paths.relative_to_root(run.params_file)}"
@@ -125,11 +137,11 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
     git_state = manifests.source_state()  # before anything is written (the lock file included)
     with run_lock(run.folder):
         shutil.rmtree(run.staging, ignore_errors=True)  # left by an interrupted run; the lock says none is running
-        return _run_locked(run, stages, selected, by_name, where, source, git_state, force, progress, say)
+        return _run_locked(run, stages, selected, by_name, where, sources, git_state, force, progress, say)
 
 
 def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: dict[str, Stage], where: str,
-                source: Layout | None, git_state: dict, force: bool, progress: bool,
+                sources: list[Layout], git_state: dict, force: bool, progress: bool,
                 say: Callable[[str], None]) -> dict:
     layout = run.layout
     manifest = manifests.read(layout)
@@ -143,7 +155,7 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
     code = code_hash()
     to_run = stages_to_run(selected, run, manifest, code, by_name, force)
     for s in selected:  # fetch and verify the raw inputs of the stages that will run first: fail before any work
-        if s.name in to_run and not may_reuse(s, run, code, source):
+        if s.name in to_run and not any(may_reuse(s, run, code, source) for source in sources):
             for name in s.inputs:
                 registry.fetch(name)
     started = _now()
@@ -157,7 +169,7 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
             say(f"{head}: up to date, skipped")
             continue
         fingerprint = stage_fingerprint(stage, run, code, by_name)
-        rec = reusable(stage, fingerprint, source)
+        rec, source = first_reusable(stage, fingerprint, sources)
         if rec is not None:
             copy_outputs(stage, rec, source, layout)
             manifest["stages"][stage.name] = {**rec, "executed_notebook": paths.relative_to_root(

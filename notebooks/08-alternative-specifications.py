@@ -1,0 +1,87 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Do the main odds ratios hinge on a contested choice?
+#
+# Notebook 01 shows how much each contested coding choice moves *exposure*. This notebook shows how much it moves
+# the *estimates*: the main models' within odds ratios (notebook 04) under each alternative specification, beside
+# this run's.
+#
+# **How.** Each alternative is this run's parameters with one change (the run parameter `specifications`, a list of
+# `key=value` texts; by default one alternative for each contested policy coding: city policies counted for the
+# whole county, year-only anti-detainer dates on 31 December, 287(g) agreements from first operation, Secure
+# Communities ending at its November 2014 suspension, and a month counted when the program was in force on any day
+# of it). Each runs as a variant of this run — exactly what `fedlocal run --set key=value` gives a reviewer — up to
+# the models stage, in a folder of its own beside this run (`results/runs/specifications/` for the canonical run).
+# The runner copies every stage a variant shares with this run and skips a variant whose inputs have not changed
+# since it last ran, so only what a change touches is recomputed. Other choices (exposure rule, clustering, survey
+# weights) are further list items, not new code.
+#
+# **What it can and cannot show.** With the synthetic NCVS, each variant simulates its outcomes from its own
+# coding, with the same seed and planted effects: the table shows how far the estimates move when the coding
+# changes which interviews count as exposed and the simulated panel follows, not how the paper's real estimates
+# would move. With the restricted file (same outcomes under every coding) the same table is the real sensitivity
+# analysis.
+
+# %% tags=["parameters"]
+input_dir = ""
+output_dir = ""
+specifications = ["city_policies=county", "year_only_dates=december_31", "agreement_start=operation", "sc_end=suspension",
+                  "month_coding=any_day"]
+
+# %%
+import matplotlib.pyplot as plt
+
+from fedlocal import specifications as specs
+from fedlocal.paths import layout
+from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
+
+setup_matplotlib()
+this_run, output = layout(input_dir), layout(output_dir)
+
+# %% [markdown]
+# ## The variant runs
+#
+# Each line gives the command that reproduces the variant, the runner's report per stage (run, reused from this
+# run, or up to date) and the seconds it took.
+
+# %%
+chosen = [specs.parse(text) for text in specifications]
+runs = specs.run_specifications(chosen, this_run)
+
+# %% [markdown]
+# ## Odds ratios under each specification
+#
+# One row per policy and group (all persons, then the three groups of the subgroup models), one column per
+# specification; an asterisk marks a 95% interval that excludes 1.
+
+# %%
+odds_ratios = specs.collect(this_run, runs)
+display = tables.specification_odds_ratios(odds_ratios)
+save_table(odds_ratios, output, "policy-coding-odds-ratios", display=display)
+print(display.to_string(index=False))
+
+# %%
+figure = figures.specification_odds_ratios(odds_ratios)
+save_figure(figure, output, "policy-coding-odds-ratios")
+plt.show()
+
+# %% [markdown]
+# ## Numbers for the manuscript
+
+# %%
+summary = specs.summary(odds_ratios)
+specification_variables = variables.specifications(summary)
+save_variables(output, "specifications", specification_variables)
+for key, value in sorted(specification_variables.items()):
+    print(f"{key}: {value}")

@@ -1,0 +1,208 @@
+"""Alternative specifications as variant runs: each is the run's parameters with one or more `key=value` changes,
+run (or reused) by the pipeline runner up to the stage that writes the estimates, and the estimates of every run
+are collected side by side.
+
+Why variant runs and not a loop inside a notebook: a variant is exactly what `fedlocal run --set key=value` gives a
+reviewer, every stage it shares with this run (same notebook, code, parameters, inputs and upstream outputs) is
+copied, not rerun, and an unchanged variant is skipped on the next run (the runner's cross-run reuse). The
+specifications are data (the `specifications` run parameter, a list of `key=value` texts), so another choice, e.g.
+`exposure_rule=share`, `cluster=person` or `survey_weights=true`, is a new list item, not new code. A specification
+may change several keys at once ('exposure_rule=share; cluster=person').
+
+The variants of a run live in `<run folder>/specifications/<label>/` (the canonical run: `results/runs/
+specifications/<label>/`, git-ignored); the specifications stage itself writes only the collected table, figure
+and variables.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fedlocal import FedlocalError, params, paths
+from fedlocal.data.policies.sensitivity import ALTERNATIVES
+from fedlocal.paths import Layout
+
+# The estimates collected from every run (models stage): the pooled and the per-group within odds ratios.
+ESTIMATE_TABLES = ("tables/main-estimates.csv", "tables/subgroup-estimates.csv")
+ESTIMATE_COLUMNS = ("model", "group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value", "persons", "interviews",
+                    "source")
+BASELINE = "This run"
+LABELS = {tuple(sorted(o.items())): label for label, o in ALTERNATIVES}  # readable names of the coding alternatives
+
+
+class SpecificationError(FedlocalError):
+    """A specification cannot be run: bad text, or a run without the record the variants start from."""
+
+
+@dataclass(frozen=True)
+class Specification:
+    """One alternative: the parameter changes (`key=value` texts, in order) and a readable label."""
+
+    changes: tuple[str, ...]
+
+    @property
+    def overrides(self) -> dict:
+        return dict(params.parse_override(c) for c in self.changes)
+
+    @property
+    def text(self) -> str:
+        return "; ".join(self.changes)
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(tuple(sorted(self.overrides.items())), ", ".join(f"{k} = {v}" for k, v in self.overrides.items()))
+
+    @property
+    def folder_name(self) -> str:
+        """A stable folder name: the changes with anything but letters, digits, '.', '-' and '_' replaced."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", "+".join(c.replace("=", "-") for c in self.changes))[:100]
+
+
+def parse(text: str) -> Specification:
+    """'key=value' or 'key=value; key2=value2' -> Specification, every change a valid run parameter (ParamError)."""
+    return Specification(params.specification_changes(text))
+
+
+def estimate_stages(stages, tables=ESTIMATE_TABLES) -> list[str]:
+    """The stages a variant must run: those writing `tables` and every stage they need, in run order."""
+    by_name = {s.name: s for s in stages}
+    wanted = {s.name for s in stages if set(tables) & set(s.outputs)}
+    if not wanted:
+        raise SpecificationError(f"no stage of pipeline.yaml writes {', '.join(tables)}")
+    todo = list(wanted)
+    while todo:
+        for n in by_name[todo.pop()].needs:
+            if n not in wanted:
+                wanted.add(n)
+                todo.append(n)
+    return [s.name for s in stages if s.name in wanted]
+
+
+def variants_folder(parent: Layout) -> Path:
+    """Where a run's variants go: beside its own outputs, never inside the canonical folders."""
+    canonical = Layout.canonical()
+    return paths.RUNS / "specifications" if parent.manifest.resolve() == canonical.manifest.resolve() \
+        else parent.manifest.parent / "specifications"
+
+
+def parent_run(parent: Layout) -> tuple[Path, list[str], dict]:
+    """The params file, overrides and values the parent run recorded in its manifest (the variants start from them)."""
+    import json
+
+    if not parent.manifest.is_file():
+        raise SpecificationError(f"{parent.manifest} not found: the specifications stage runs inside `fedlocal run`, "
+                                 f"after the stages that write {', '.join(ESTIMATE_TABLES)}")
+    m = json.loads(parent.manifest.read_text())
+    params_file = Path(m["params_file"])
+    return (params_file if params_file.is_absolute() else paths.ROOT / params_file), list(m.get("overrides", [])), m["params"]
+
+
+def reuse_sources(parent: Layout, spec: Specification) -> list[Layout]:
+    """Runs a variant may copy unchanged stages from, first match wins: this run, then (for a variant of the
+    canonical run, e.g. --set cluster=person) the canonical run's own variant of the same specification, whose
+    policy stages it usually shares, then the canonical run."""
+    canonical = Layout.canonical()
+    sources = [parent, Layout.at(variants_folder(canonical) / spec.folder_name), canonical]
+    unique = []
+    for s in sources:
+        if all(s.manifest.resolve() != u.manifest.resolve() for u in unique):
+            unique.append(s)
+    return unique
+
+
+def say_everywhere(message: str) -> None:
+    """Progress to the notebook and to the terminal running `fedlocal run` (the kernel's own stderr)."""
+    print(message, flush=True)
+    print(message, file=sys.__stderr__, flush=True)
+
+
+def run_specifications(specs: list[Specification], parent: Layout, run: Callable | None = None,
+                       say: Callable[[str], None] = say_everywhere) -> list[tuple[Specification, Layout, float]]:
+    """Run (or reuse) each specification as a variant of the parent run, up to the estimate stages; returns
+    (specification, its layout, seconds). A specification that changes nothing in the parent's parameters is
+    skipped: the parent itself is that run.
+
+    run: the runner (fedlocal.runner.run_pipeline; tests pass a stand-in).
+    """
+    from fedlocal.runner import load_stages
+
+    if run is None:
+        from fedlocal.runner import run_pipeline as run
+    params_file, overrides, values = parent_run(parent)
+    only = estimate_stages(load_stages())
+    folder = variants_folder(parent)
+    done = []
+    for i, spec in enumerate(specs, 1):
+        if all(values.get(k) == v for k, v in spec.overrides.items()):
+            say(f"[{i}/{len(specs)}] {spec.text}: same as this run, skipped")
+            continue
+        out = folder / spec.folder_name
+        command = (f"fedlocal run --params {paths.relative_to_root(params_file)}"
+                   + "".join(f" --set {o}" for o in [*overrides, *spec.changes])
+                   + f" --only {' '.join(only)} --out {paths.relative_to_root(out)}")
+        say(f"[{i}/{len(specs)}] {spec.text}: {command}")
+        t0 = time.monotonic()
+        run(params_file, [*overrides, *spec.changes], only=only, out=out, progress=False,
+            say=lambda m: say(f"    {m}"), reuse_from=reuse_sources(parent, spec))
+        seconds = time.monotonic() - t0
+        say(f"[{i}/{len(specs)}] {spec.text}: {seconds:.0f} s")
+        done.append((spec, Layout.at(out), seconds))
+    return done
+
+
+def read_estimates(layout: Layout, tables=ESTIMATE_TABLES) -> pd.DataFrame:
+    """The estimate rows of one run (every table in `tables`, the columns in ESTIMATE_COLUMNS)."""
+    frames = []
+    for t in tables:
+        f = layout.resolve(t)
+        if not f.is_file():
+            raise SpecificationError(f"{f} not found: the run did not finish the stage that writes {t}")
+        frames.append(pd.read_csv(f, dtype={"group": str, "policy": str})[list(ESTIMATE_COLUMNS)])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _excludes_one(lo: float, hi: float) -> bool:
+    return bool(lo > 1 or hi < 1)
+
+
+def collect(parent: Layout, runs: list[tuple[Specification, Layout, float]], tables=ESTIMATE_TABLES) -> pd.DataFrame:
+    """Every estimate of the parent run and of each specification, side by side: specification ('' for this run),
+    label, model, group, policy, odds ratio with CI and p, sample, source, the ratio of the odds ratio to this run's
+    and whether the 95% interval's verdict (excludes 1 or not) differs from this run's."""
+    base = read_estimates(parent, tables).assign(specification="", label=BASELINE)
+    frames = [base] + [read_estimates(layout, tables).assign(specification=spec.text, label=spec.label)
+                       for spec, layout, _ in runs]
+    out = pd.concat(frames, ignore_index=True)
+    key = ["model", "group", "policy"]
+    ref = base.set_index(key)
+    joined = out.join(ref[["odds_ratio", "ci_low", "ci_high"]], on=key, rsuffix="_this_run")
+    out["or_ratio_to_this_run"] = joined["odds_ratio"] / joined["odds_ratio_this_run"]
+    out["verdict_differs"] = [
+        _excludes_one(a, b) != _excludes_one(c, d)
+        for a, b, c, d in zip(joined["ci_low"], joined["ci_high"], joined["ci_low_this_run"], joined["ci_high_this_run"])]
+    return out[["specification", "label", *ESTIMATE_COLUMNS[:7], "or_ratio_to_this_run", "verdict_differs",
+                *ESTIMATE_COLUMNS[7:]]]
+
+
+def summary(table: pd.DataFrame) -> dict:
+    """What the manuscript quotes: number of specifications, the largest move of an odds ratio (in %, which cell,
+    under which specification) and how many specification x cell comparisons change the 95% verdict."""
+    alt = table[table["specification"] != ""]
+    if alt.empty:
+        return {"count": 0, "comparisons": 0, "verdict_changes": 0, "largest_shift_pct": 0.0,
+                "largest_shift_policy": "", "largest_shift_group": "", "largest_shift_specification": ""}
+    shift = (alt["or_ratio_to_this_run"].map(math.log)).abs()
+    top = alt.loc[shift.idxmax()]
+    return {"count": int(alt["specification"].nunique()), "comparisons": int(len(alt)),
+            "verdict_changes": int(alt["verdict_differs"].sum()),
+            "largest_shift_pct": float(abs(top["or_ratio_to_this_run"] - 1) * 100),
+            "largest_shift_policy": str(top["policy"]), "largest_shift_group": str(top["group"]),
+            "largest_shift_specification": str(top["label"])}
