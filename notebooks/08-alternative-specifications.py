@@ -36,8 +36,7 @@
 # %% tags=["parameters"]
 input_dir = ""
 output_dir = ""
-specifications = ["city_policies=county", "year_only_dates=december_31", "agreement_start=operation", "sc_end=suspension",
-                  "month_coding=any_day"]
+specifications = ["city_policies=county", "year_only_dates=december_31", "agreement_start=operation", "sc_end=suspension", "month_coding=any_day"]
 
 # %%
 import matplotlib.pyplot as plt
