@@ -62,7 +62,11 @@ runs = specs.run_specifications(chosen, this_run)
 # ## Odds ratios under each specification
 #
 # One row per policy and group (all persons, then the three groups of the subgroup models), one column per
-# specification; an asterisk marks a 95% interval that excludes 1.
+# specification; an asterisk marks a 95% interval that excludes 1. Reading it: a subgroup cell with few exposed
+# interviews can have an extreme odds ratio that any coding change moves a lot, so compare the pooled rows first.
+# Interview exposure is counted over the days of each six-month reference period, not from the county-month panel,
+# so a choice that only changes how a month is counted, or a few days at the end of 2014, can leave every estimate
+# as it was.
 
 # %%
 odds_ratios = specs.collect(this_run, runs)

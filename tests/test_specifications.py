@@ -8,7 +8,7 @@ import pytest
 
 from fedlocal import params, paths, specifications
 from fedlocal.paths import Layout
-from fedlocal.report import tables
+from fedlocal.report import tables, variables
 from fedlocal.runner import load_stages
 
 COLUMNS = ["model", "group", "policy", "estimate", "se", "odds_ratio", "ci_low", "ci_high", "p_value", "persons",
@@ -105,8 +105,14 @@ def test_estimates_are_collected_beside_this_runs_with_ratio_and_verdict(tmp_pat
     assert alt["verdict_differs"].sum() == 2 and alt.loc[("all", "jem"), "verdict_differs"]
     summary = specifications.summary(table)
     assert summary["count"] == 1 and summary["comparisons"] == 4 and summary["verdict_changes"] == 2
-    assert summary["largest_shift_pct"] == pytest.approx(100.0)  # |log 2.0| > |log 0.625|
-    assert (summary["largest_shift_policy"], summary["largest_shift_group"]) == ("sc", "latino")
+    largest = summary["largest"]  # |log 2.0| > |log 0.625|
+    assert (largest["policy"], largest["group"]) == ("sc", "latino")
+    assert largest["from"] == pytest.approx(1.2) and largest["to"] == pytest.approx(2.4)
+    assert (summary["largest_pooled"]["policy"], summary["largest_pooled"]["to"]) == ("jem", pytest.approx(1.25))
+    assert summary["unchanged"] == []
+    text = variables.specifications(summary)
+    assert text["largest_cell"] == "Secure Communities, Latino" and (text["largest_from"], text["largest_to"]) == ("1.20", "2.40")
+    assert text["unchanged_sentence"] == ""
     display = tables.specification_odds_ratios(table)
     assert list(display.columns) == ["Policy", "Group", "This run", "SC end: suspension (2014-11-20)", "Data"]
     assert display.iloc[0]["This run"] == "1.00" and "2.00*" in display["This run"].tolist()
@@ -117,6 +123,19 @@ def test_a_run_without_specifications_has_only_its_own_row(tmp_path):
     table = specifications.collect(parent, [])
     assert set(table["label"]) == {"This run"} and not table["verdict_differs"].any()
     assert specifications.summary(table)["count"] == 0
+    assert variables.specifications(specifications.summary(table))["largest_cell"] == ""
+
+
+def test_a_specification_that_moves_nothing_is_named_as_such(tmp_path):
+    parent = parent_layout(tmp_path)
+    same, moved = Layout.at(tmp_path / "same"), Layout.at(tmp_path / "moved")
+    write_estimates(same, {"all": {"sc": 1.004, "jem": 2.0}, "latino": {"sc": 1.2, "jem": 1.0}})
+    write_estimates(moved, {"all": {"sc": 1.1, "jem": 2.0}, "latino": {"sc": 1.2, "jem": 1.0}})
+    runs = [(specifications.parse("sc_end=suspension"), same, 1.0), (specifications.parse("cluster=person"), moved, 1.0)]
+    summary = specifications.summary(specifications.collect(parent, runs))
+    assert summary["unchanged"] == ["SC end: suspension (2014-11-20)"]
+    assert variables.specifications(summary)["unchanged_sentence"] == (
+        'Under "SC end: suspension (2014-11-20)" no odds ratio moves by more than 0.5%.')
 
 
 def test_a_missing_estimate_table_is_named(tmp_path):

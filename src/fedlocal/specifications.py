@@ -35,7 +35,11 @@ ESTIMATE_TABLES = ("tables/main-estimates.csv", "tables/subgroup-estimates.csv")
 ESTIMATE_COLUMNS = ("model", "group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value", "persons", "interviews",
                     "source")
 BASELINE = "This run"
-LABELS = {tuple(sorted(o.items())): label for label, o in ALTERNATIVES}  # readable names of the coding alternatives
+# Readable names of the coding alternatives (notebook 01's labels) and of other common choices.
+LABELS = {**{tuple(sorted(o.items())): label for label, o in ALTERNATIVES},
+          (("month_coding", "any_day"),): "Months: in force on any day", (("month_coding", "full_month"),): "Months: full month",
+          (("cluster", "person"),): "Clustered by person", (("survey_weights", True),): "Survey weights"}
+UNCHANGED = 0.005  # a specification whose every odds ratio is within 0.5% of this run's "changes nothing"
 
 
 class SpecificationError(FedlocalError):
@@ -192,17 +196,24 @@ def collect(parent: Layout, runs: list[tuple[Specification, Layout, float]], tab
                 *ESTIMATE_COLUMNS[7:]]]
 
 
+def _move(rows: pd.DataFrame) -> dict:
+    """The row whose odds ratio moves most from this run's (in log terms): policy, group, label, from, to."""
+    top = rows.loc[rows["or_ratio_to_this_run"].map(math.log).abs().idxmax()]
+    return {"policy": str(top["policy"]), "group": str(top["group"]), "specification": str(top["label"]),
+            "from": float(top["odds_ratio"] / top["or_ratio_to_this_run"]), "to": float(top["odds_ratio"])}
+
+
 def summary(table: pd.DataFrame) -> dict:
-    """What the manuscript quotes: number of specifications, the largest move of an odds ratio (in %, which cell,
-    under which specification) and how many specification x cell comparisons change the 95% verdict."""
-    alt = table[table["specification"] != ""]
+    """What the manuscript quotes: number of specifications and of specification x cell comparisons, how many change
+    the 95% verdict, the largest move of an odds ratio overall and among the pooled (all persons) estimates, and the
+    specifications under which no odds ratio moves by more than UNCHANGED."""
+    alt = table[(table["specification"] != "") & (table["model"] == "hybrid_logit")]
     if alt.empty:
-        return {"count": 0, "comparisons": 0, "verdict_changes": 0, "largest_shift_pct": 0.0,
-                "largest_shift_policy": "", "largest_shift_group": "", "largest_shift_specification": ""}
-    shift = (alt["or_ratio_to_this_run"].map(math.log)).abs()
-    top = alt.loc[shift.idxmax()]
+        return {"count": 0, "comparisons": 0, "verdict_changes": 0, "largest": None, "largest_pooled": None,
+                "unchanged": []}
+    shift = alt["or_ratio_to_this_run"].map(math.log).abs()
+    unchanged = [label for label, s in shift.groupby(alt["label"], sort=False).max().items() if s <= math.log1p(UNCHANGED)]
+    pooled = alt[alt["group"] == "all"]
     return {"count": int(alt["specification"].nunique()), "comparisons": int(len(alt)),
-            "verdict_changes": int(alt["verdict_differs"].sum()),
-            "largest_shift_pct": float(abs(top["or_ratio_to_this_run"] - 1) * 100),
-            "largest_shift_policy": str(top["policy"]), "largest_shift_group": str(top["group"]),
-            "largest_shift_specification": str(top["label"])}
+            "verdict_changes": int(alt["verdict_differs"].sum()), "largest": _move(alt),
+            "largest_pooled": _move(pooled) if len(pooled) else None, "unchanged": unchanged}

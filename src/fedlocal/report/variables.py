@@ -196,13 +196,22 @@ def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFra
     }
 
 
+def _specification_move(move: dict | None, prefix: str) -> dict:
+    if move is None:
+        return {f"{prefix}_cell": "", f"{prefix}_specification": "", f"{prefix}_from": "", f"{prefix}_to": ""}
+    return {f"{prefix}_cell": f"{POLICY_LABELS[move['policy']]}, {GROUP_LABELS[move['group']]}",
+            f"{prefix}_specification": move["specification"], f"{prefix}_from": fmt_num(move["from"], 2),
+            f"{prefix}_to": fmt_num(move["to"], 2)}
+
+
 def specifications(summary: dict) -> dict:
-    """Stage 08: how many alternative specifications ran, how many specification x cell comparisons change the 95%
-    verdict, and the largest move of an odds ratio (fedlocal.specifications.summary), formatted for the text."""
-    return {"count": summary["count"], "comparisons": summary["comparisons"],
-            "verdict_changes": summary["verdict_changes"],
-            "largest_shift_pct": fmt_num(summary["largest_shift_pct"], 0),
-            "largest_shift_cell": (f"{POLICY_LABELS[summary['largest_shift_policy']]}, "
-                                   f"{GROUP_LABELS[summary['largest_shift_group']]}"
-                                   if summary["largest_shift_policy"] else ""),
-            "largest_shift_specification": summary["largest_shift_specification"]}
+    """Stage 08 (fedlocal.specifications.summary) formatted for the text: counts, the largest move overall and among
+    the pooled estimates (cell, specification, odds ratio from and to), and a sentence naming the specifications that
+    change no odds ratio by more than 0.5% ('' when there are none)."""
+    unchanged = summary["unchanged"]
+    names = " and ".join(f'"{u}"' for u in unchanged) if len(unchanged) <= 2 else \
+        ", ".join(f'"{u}"' for u in unchanged[:-1]) + f', and "{unchanged[-1]}"'
+    sentence = "" if not unchanged else f"Under {names} no odds ratio moves by more than 0.5%."
+    return {"count": summary["count"], "comparisons": summary["comparisons"], "verdict_changes": summary["verdict_changes"],
+            **_specification_move(summary["largest"], "largest"),
+            **_specification_move(summary["largest_pooled"], "largest_pooled"), "unchanged_sentence": sentence}
