@@ -123,14 +123,16 @@ def test_render_refuses_a_stage_whose_outputs_changed_after_it_ran(ci_run, tmp_p
 
 
 def test_a_variant_reruns_only_the_stages_its_parameters_change(ci_run, tmp_path):
-    """--set cluster=person: policies, counties, ncvs and crime are copied; models, robustness and the Monte Carlo
-    (whose fits cluster too) run."""
+    """--set cluster=person: policies, counties, ncvs and crime are copied; models, robustness, the Monte Carlo (whose
+    fits cluster too) and the alternative specifications (whose baseline is the models stage) run; the CI run's one
+    specification, cluster=person, is this variant itself and is skipped."""
     lines = []
     manifest = runner.run_pipeline(paths.PARAMS / "ci.yaml", ["cluster=person"], out=tmp_path / "person",
                                    progress=False, say=lines.append, reuse_from=Layout.at(ci_run))
     log = "\n".join(lines)
     reused = {name for name, rec in manifest["stages"].items() if "reused_from" in rec}
     assert reused == {"policies", "counties", "ncvs", "crime"}, log
-    assert log.count(": running (") == 3 and "models (" in log and "robustness (" in log and "montecarlo (" in log
+    assert log.count(": running (") == 4 and "models (" in log and "robustness (" in log and "montecarlo (" in log
+    assert "specifications (" in log and not (tmp_path / "person" / "specifications").exists()
     assert runner.incomplete_stages(Layout.at(tmp_path / "person")) == []
     assert manifest["params"]["cluster"] == "person"
