@@ -25,7 +25,8 @@ def test_every_stage_runs_and_writes_what_it_declares(ci_run):
     assert manifest["params"]["scale"] == 0.05 and manifest["ncvs_source"] == "synthetic"
     variables = yaml.safe_load((ci_run / "_variables.yml").read_text())
     namespaces = {o.split("/")[1].removesuffix(".yml") for s in stages for o in s.outputs if o.startswith("variables/")}
-    assert set(variables) == namespaces
+    assert set(variables) == namespaces | {"run"}
+    assert variables["run"]["run_name"] == manifest["run_name"] and variables["run"]["ncvs_source"] == "synthetic"
 
 
 def test_the_executed_notebooks_ran_every_cell_without_error(ci_run):

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from fedlocal import FedlocalError, params, paths, registry, runner
+from fedlocal.manuscript.colophon import colophon_variables
 
 HEADER = """# ---
 # jupyter:
@@ -89,8 +90,12 @@ def test_runs_stages_in_order_and_writes_manifest(toy):
     manifest, log = run(toy)
     out = toy / "out"
     assert (out / "tables" / "numbers-summary.md").read_text().startswith("| index |")
-    assert yaml.safe_load((out / "_variables.yml").read_text()) == {"make": {"rows": 6}}
     saved = json.loads((out / "manifest.json").read_text())
+    variables = yaml.safe_load((out / "_variables.yml").read_text())
+    assert variables["make"] == {"rows": 6}
+    # complete for a plain `quarto render`: the colophon's run facts come from the manifest just written
+    assert variables["run"] == colophon_variables(saved)
+    assert variables["run"]["commit"] != "unknown" or saved["git_commit"] is None
     assert saved == json.loads(json.dumps(manifest))
     for key in ("git_commit", "git_dirty", "params_file", "params_sha256", "inputs", "versions", "stages"):
         assert key in saved

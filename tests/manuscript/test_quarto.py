@@ -1,0 +1,81 @@
+"""The Quarto engine, with a real Quarto: run whenever `quarto` is on PATH, skipped (with the reason) otherwise.
+
+Two ways readers render the paper must both work and agree: a plain `quarto render` at the project root
+(reads only the root _variables.yml) and `fedlocal render --engine quarto`. Neither may warn about an unknown
+variable (a hole `?var:...` in the paper) or fetch anything from the network (a web font).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedlocal import paths
+from fedlocal.manuscript import scan
+from fedlocal.manuscript.project import ARTICLE, QUARTO_OUTPUT_DIR
+
+pytestmark = pytest.mark.skipif(shutil.which("quarto") is None,
+                                reason="`quarto` is not on PATH: the Quarto engine is untested here "
+                                       "(install Quarto 1.11 and rerun to test it)")
+
+# What a render needs from the repository: the project file, the article, the pipeline's canonical outputs.
+PROJECT_PARTS = ("_quarto.yml", "_variables.yml", "manuscript", "figures", "tables", "results/notebooks")
+
+BAD_MESSAGES = re.compile(r"Unknown var|Could not fetch resource|Invalid Shortcode|\?var:", re.I)
+
+
+def _copy_project(dest: Path) -> None:
+    for part in PROJECT_PARTS:
+        src = paths.ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part)
+        elif src.is_file():
+            (dest / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest / part)
+
+
+@pytest.fixture(scope="module")
+def plain_render(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`quarto render` in a copy of the project root, exactly as a reader would run it."""
+    root = tmp_path_factory.mktemp("quarto-root")
+    _copy_project(root)
+    res = subprocess.run(["quarto", "render"], cwd=root, capture_output=True, text=True)
+    return res, root / QUARTO_OUTPUT_DIR
+
+
+def _html(out: Path) -> str:
+    found = sorted(out.rglob(f"{ARTICLE.stem}.html"), key=lambda p: len(p.parts))
+    assert found, f"no {ARTICLE.stem}.html under {out}"
+    return found[0].read_text()
+
+
+def test_plain_quarto_render_at_the_root_exits_0_without_warnings(plain_render):
+    res, out = plain_render
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-3000:]
+    assert not BAD_MESSAGES.findall(log), [line for line in log.splitlines() if BAD_MESSAGES.search(line)][:10]
+    assert sorted(p.name for p in out.rglob("index.*") if p.suffix in (".html", ".pdf"))[:2] == ["index.html",
+                                                                                                "index.pdf"]
+
+
+def test_plain_quarto_render_resolves_every_variable_and_citation(plain_render):
+    html = _html(plain_render[1])
+    assert "?var:" not in html and "?@" not in html
+    assert "fonts.googleapis.com" not in html, "the HTML asks for a web font"
+    assert "Baumer" in html and re.search(r"Baumer (and|&amp;) Xie,? \(?2023", html), "author-year citations"
+
+
+def test_fedlocal_render_with_quarto_exits_0_without_warnings():
+    res = subprocess.run([sys.executable, "-m", "fedlocal", "render", "--engine", "quarto"], cwd=paths.ROOT,
+                         capture_output=True, text=True)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-3000:]
+    assert "repository root" in log, "the canonical outputs are complete: Quarto renders in place"
+    assert not BAD_MESSAGES.findall(log), [line for line in log.splitlines() if BAD_MESSAGES.search(line)][:10]
+    html = (paths.ROOT / QUARTO_OUTPUT_DIR / "index.html").read_text()
+    assert "?var:" not in html
