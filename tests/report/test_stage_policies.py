@@ -22,14 +22,16 @@ def test_fmt_month_names_the_month():
     assert fmt_month("2013-01") == "January 2013"
 
 
-def test_policy_coverage_display_labels_programs_and_formats_counts():
-    by_year = pd.DataFrame({"program": ["sc", "jem"], "year": [2012, 2012], "counties_december": [3037, 49],
-                            "counties_any_month": [3037, 50], "population_december": [299_112_345, 25_000_000],
-                            "population_share_december": [0.969, 0.081]})
+def test_policy_coverage_display_is_wide_year_by_program_with_full_labels():
+    by_year = pd.DataFrame({"program": ["sc", "jem", "sc", "jem"], "year": [2012, 2012, 2013, 2013],
+                            "counties_december": [3037, 49, 3143, 40], "counties_any_month": [3037, 50, 3143, 41],
+                            "population_december": [299_112_345, 25_000_000, 310_000_000, 24_000_000],
+                            "population_share_december": [0.969, 0.081, 1.0, 0.077]})
     got = tables.policy_coverage(by_year)
-    assert list(got.columns) == ["Program", "Year", "Counties (December)", "Counties (any month)",
-                                 "Population, millions (December)", "% of US population (December)"]
-    assert got.iloc[0].tolist() == ["Secure Communities", 2012, "3,037", "3,037", "299.1", "96.9"]
+    assert list(got.columns) == ["Year", "Secure Communities: counties", "Secure Communities: % of population",
+                                 "287(g) jail model: counties", "287(g) jail model: % of population"]
+    assert got.iloc[0].tolist() == [2012, "3,037", "96.9", "49", "8.1"]
+    assert got["Year"].tolist() == [2012, 2013] and got.attrs["align"] == ["l", "r", "r", "r", "r"]
 
 
 def test_east_agreement_display_formats_shares_as_percent():

@@ -23,10 +23,12 @@ from fedlocal import paths
 from fedlocal.manuscript.project import (
     ARTICLE,
     BIBLIOGRAPHY,
+    COLUMN_WIDTHS_FILTER,
     HTML_CSS,
     LUA_FILTER,
     QUARTO_PROJECT,
     TYPST_HEADER,
+    TYPST_TABLES,
     RenderError,
 )
 from fedlocal.manuscript.scan import SHORTCODE, check_inputs, image_paths, lookup, output_path
@@ -111,9 +113,9 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(output_path(layout, p), dest)
         (build / "index.md").write_text(resolve_shortcodes(text, layout, variables))
-        common = ["index.md", "--from", "markdown", "--lua-filter", str(LUA_FILTER), "--citeproc",
-                  "--bibliography", str(bibliography), "--metadata", "link-citations=true", "--resource-path", ".",
-                  "--columns", "1000"]  # wide pipe tables keep natural column widths (no relative widths)
+        common = ["index.md", "--from", "markdown", "--lua-filter", str(LUA_FILTER),
+                  "--lua-filter", str(COLUMN_WIDTHS_FILTER), "--citeproc",
+                  "--bibliography", str(bibliography), "--metadata", "link-citations=true", "--resource-path", "."]
 
         t0 = time.monotonic()
         say("  pandoc: markdown -> self-contained HTML ...")
@@ -124,7 +126,8 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
         t0 = time.monotonic()
         say("  pandoc: markdown -> Typst ...")
         (build / "typst-page.yml").write_text(yaml.safe_dump(typst_page()))
-        _pandoc(common + ["--to", "typst", "--standalone", "--include-in-header", str(TYPST_HEADER),
+        _pandoc(common + ["--to", "typst", "--standalone", "--include-in-header", str(TYPST_TABLES),
+                          "--include-in-header", str(TYPST_HEADER),
                           "--metadata-file", "typst-page.yml", "--output", "index.typ"], build)
         say("  typst: compiling the PDF ...")
         try:

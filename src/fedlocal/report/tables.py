@@ -198,16 +198,16 @@ def group_differences(differences: pd.DataFrame, source: str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- policy timelines (01)
 def policy_coverage(by_year: pd.DataFrame) -> pd.DataFrame:
-    """data.policies.panel.coverage_by_year with program labels, counts with commas, population in millions and %."""
-    return by_year.assign(
-        program=by_year["program"].map(POLICY_LABELS),
-        counties_december=by_year["counties_december"].map(fmt_int),
-        counties_any_month=by_year["counties_any_month"].map(fmt_int),
-        population_december=(by_year["population_december"] / 1e6).map(lambda v: fmt_num(v, 1)),
-        population_share_december=by_year["population_share_december"].map(fmt_pct),
-    ).rename(columns={"program": "Program", "year": "Year", "counties_december": "Counties (December)",
-                      "counties_any_month": "Counties (any month)", "population_december": "Population, millions (December)",
-                      "population_share_december": "% of US population (December)"})
+    """data.policies.panel.coverage_by_year, wide: one row per year, per program the counties under it in December
+    and their % of the US population (the long CSV beside it keeps any-month counts and population)."""
+    programs = [p for p in POLICIES if p in set(by_year["program"])]
+    wide = by_year.pivot(index="year", columns="program")
+    display = pd.DataFrame({"Year": wide.index.astype(int)})
+    for p in programs:
+        label = POLICY_LABELS[p]
+        display[f"{label}: counties"] = wide[("counties_december", p)].map(fmt_int).to_numpy()
+        display[f"{label}: % of population"] = wide[("population_share_december", p)].map(fmt_pct).to_numpy()
+    return _aligned(display, ["l"] + ["r"] * (2 * len(programs)))
 
 
 def east_agreement(table: pd.DataFrame) -> pd.DataFrame:
