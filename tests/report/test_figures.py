@@ -36,7 +36,7 @@ def test_sample_figures_name_the_source_and_tolerate_absent_groups():
     prevalence = pd.Series([0.006, 0.005], index=[2010, 2011])
     by_group = pd.DataFrame({"latino": [0.007, 0.006], "black": [0.008, 0.007]}, index=[2010, 2011])  # no white, other
     fig = figures.prevalence_by_year(targets, prevalence, by_group, "restricted")
-    assert fig.axes[0].get_title().endswith("(restricted)")
+    assert fig.axes[0].get_title().endswith("(restricted NCVS)")
     plt.close(fig)
 
 

@@ -38,6 +38,7 @@ def test_msa_coverage_display_labels_columns_and_shows_percent():
 
 def test_police_crime_estimates_display_blanks_what_a_design_lacks():
     display = tables.police_crime_estimates(_estimates())
+    assert display["Policy"].tolist() == ["Secure Communities", "Anti-detainer policy adoption"]
     assert list(display.columns) == ["Design", "Outcome", "Policy", "Estimate", "95% CI", "p", "MSAs", "treated MSAs",
                                      "pre-trend p", "MDE (80% power)"]
     assert display["95% CI"].tolist() == ["[-0.099, -0.037]", "[-0.030, 0.072]"]

@@ -36,6 +36,7 @@ def test_policy_coverage_display_is_wide_year_by_program_with_full_labels():
 
 def test_east_agreement_display_formats_shares_as_percent():
     got = tables.east_agreement(AGREE)
+    assert got["Program"].tolist() == ["287(g) jail model", "287(g) task force", "Any 287(g) agreement"]
     assert got.loc[0, "% agree"] == "90.0" and got.loc[0, "% agree when on in either"] == "50.0"
     assert got.loc[0, "Units compared"] == "10" and got.loc[0, "Counties (other)"] == 1
 

@@ -39,8 +39,9 @@ def test_sample_by_year_counts_mix_and_exposure():
     assert table.loc[2010, "share_latino"] == 2 / 3 and table.loc[2010, "share_black"] == 0.0
     assert table.loc[2010, "exposed_sc"] == 2 / 3 and table.loc[2011, "exposed_sc"] == 1.0
     shown = tables.sample_by_year_display(table.reset_index(), "synthetic")
-    assert shown.columns[0] == "year (synthetic)" and "% exposed sc" in shown.columns
-    assert shown["% exposed sc"].tolist() == ["66.7", "100.0"]
+    assert shown.columns[0] == "Year (synthetic)" and "% exposed to Secure Communities" in shown.columns
+    assert shown["% exposed to Secure Communities"].tolist() == ["66.7", "100.0"]
+    assert "% Latino" in shown.columns and "% exposed to 287(g) task force" in shown.columns
 
 
 def test_model_tables_name_the_source_and_align():

@@ -1,14 +1,34 @@
 """Figures: the NCVS sample's exposure and victimization by year, and the model results (policy x group forest
-plot, event-time odds ratios)."""
+plot, event-time odds ratios).
+
+One project style for every figure (seaborn's theme, applied when this module is imported). Series by year are
+drawn with seaborn from long data (one call, hue = group or policy, full labels); the forest and event-time plots
+show intervals the models computed, which seaborn's estimators cannot take, so they stay matplotlib errorbars in
+the same style and palette.
+"""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib import ticker
 
 from fedlocal.vocab import GROUP_LABELS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
+
+PALETTE = "colorblind"
+PROJECT_STYLE = {"context": "paper", "style": "whitegrid", "palette": PALETTE, "font_scale": 1.15,
+                 "rc": {"figure.dpi": 100, "savefig.dpi": 150, "axes.titlesize": 10, "axes.titleweight": "bold",
+                        "legend.frameon": False, "grid.color": "0.9"}}
+
+
+def use_project_style() -> None:
+    """seaborn's theme with the project's settings, for every figure the pipeline draws."""
+    sns.set_theme(**PROJECT_STYLE)
+
+
+use_project_style()
 
 TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
 
@@ -25,29 +45,30 @@ def _odds_axis(axis, lo: float, hi: float) -> None:
 
 def exposure_by_year(exposed: pd.DataFrame, exposure_rule: str, source: str):
     """Share of interviews exposed to each policy by interview year (`exposed`: year index, one column per policy)."""
+    long = (100 * exposed[list(POLICIES)]).rename(columns=POLICY_LABELS).rename_axis("year").reset_index().melt(
+        "year", var_name="policy", value_name="exposed")
     fig, ax = plt.subplots()
-    for p in POLICIES:
-        ax.plot(exposed.index, 100 * exposed[p], marker="o", label=p)
+    sns.lineplot(long, x="year", y="exposed", hue="policy", marker="o", ax=ax)
     ax.set_xlabel("interview year")
     ax.set_ylabel(f"% of interviews exposed (rule: {exposure_rule})")
     ax.set_title(f"Share of {NCVS_SOURCE_LABELS[source]} interviews exposed to each policy")
-    ax.legend(frameon=False)
+    ax.legend(title=None)
     return fig
 
 
 def prevalence_by_year(targets: pd.DataFrame, prevalence: pd.Series, prevalence_by_group: pd.DataFrame, source: str):
     """Weighted prevalence by year, overall and by group (`prevalence_by_group`: years x race_eth; a group absent from
     the sample is left out), beside the target derived from the BJS rate."""
-    prevalence_by_group = prevalence_by_group.reindex(columns=list(RACE_ETH))
+    by_group = prevalence_by_group.reindex(columns=list(RACE_ETH)).rename(columns=GROUP_LABELS)
+    long = (100 * by_group).rename_axis("year").reset_index().melt("year", var_name="group", value_name="prevalence")
     fig, ax = plt.subplots()
+    sns.lineplot(long.dropna(), x="year", y="prevalence", hue="group", marker=".", alpha=0.85, ax=ax)
     ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
-    ax.plot(prevalence.index, 100 * prevalence, "ko-", label="all persons")
-    for g in RACE_ETH:
-        ax.plot(prevalence_by_group.index, 100 * prevalence_by_group[g], marker=".", alpha=0.8, label=g)
+    ax.plot(prevalence.index, 100 * prevalence, "ko-", label=GROUP_LABELS["all"])
     ax.set_xlabel("interview year")
     ax.set_ylabel("% of interviews with a violent victimization")
-    ax.set_title(f"Violent victimization in the 6-month reference period ({source})")
-    ax.legend(frameon=False, fontsize=7, ncol=2)
+    ax.set_title(f"Violent victimization in the 6-month reference period ({NCVS_SOURCE_LABELS.get(source, source)})")
+    ax.legend(title=None, fontsize=7, ncol=2)
     return fig
 
 
@@ -60,7 +81,7 @@ def forest(estimates: pd.DataFrame, planted: pd.DataFrame | None, title: str):
     groups = [g for g in GROUP_LABELS if g in set(estimates["group"])]
     policies = [p for p in POLICY_LABELS if p in set(estimates["policy"])]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(groups) * len(policies) + 1.2))
-    colors = dict(zip(GROUP_LABELS, ["0.2", "tab:orange", "tab:blue", "tab:green"]))
+    colors = dict(zip(GROUP_LABELS, ["0.2", *sns.color_palette(PALETTE, 3)]))
     ypos, labels = [], []
     y = 0
     for p in policies:

@@ -23,6 +23,16 @@ MODEL_LABELS = {"hybrid_logit": "Between–within logit (OR)", "conditional_logi
 YES_NO = {True: "yes", False: "no"}
 
 
+PROGRAM_LABELS = {**POLICY_LABELS, "any_287g": "Any 287(g) agreement"}
+
+
+def policy_label(code: str) -> str:
+    """A policy code as printed, also at the start of a longer term ('sc adoption' -> 'Secure Communities adoption')
+    so that no displayed table shows the internal codes (sc, jem, tfm)."""
+    head, _, rest = str(code).partition(" ")
+    return f"{PROGRAM_LABELS[head]} {rest}".strip() if head in PROGRAM_LABELS else str(code)
+
+
 def _aligned(frame: pd.DataFrame, align: list[str]) -> pd.DataFrame:
     frame.attrs["align"] = align
     return frame
@@ -78,8 +88,10 @@ def sample_by_year_display(table: pd.DataFrame, source: str) -> pd.DataFrame:
             shown[c] = [fmt_pct(v) for v in table[c]]
         elif c in ("interviews", "persons"):
             shown[c] = [fmt_int(v) for v in table[c]]
-    shown.columns = [c.replace("share_", "% ").replace("exposed_", "% exposed ") for c in shown.columns]
-    return shown.rename(columns={"year": f"year ({source})"})
+    names = {f"share_{g}": f"% {GROUP_LABELS[g]}" for g in RACE_ETH}
+    names.update({f"exposed_{p}": f"% exposed to {POLICY_LABELS[p]}" for p in POLICIES})
+    names.update({"year": f"Year ({source})", "interviews": "Interviews", "persons": "Persons"})
+    return shown.rename(columns=names)
 
 
 # ---------------------------------------------------------------------------------------------- main models (04)
@@ -213,6 +225,7 @@ def policy_coverage(by_year: pd.DataFrame) -> pd.DataFrame:
 def east_agreement(table: pd.DataFrame) -> pd.DataFrame:
     """data.policies.crosscheck.agreement_table with shares in % and counts with commas."""
     return table.assign(
+        program=table["program"].map(policy_label),
         agree_share=table["agree_share"].map(fmt_pct), agree_when_on_share=table["agree_when_on_share"].map(fmt_pct),
         county_months=table["county_months"].map(fmt_int), on_either=table["on_either"].map(fmt_int),
     ).rename(columns={"program": "Program", "county_months": "Units compared", "agree_share": "% agree",
@@ -290,6 +303,7 @@ def police_crime_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
         p_value=[fmt_num(v, 3) for v in estimates["p_value"]], n_units=[fmt_int(v) for v in estimates["n_units"]],
         n_treated_units=[fmt_int(v) for v in estimates["n_treated_units"]],
         pretest_p=blank_or_num(estimates["pretest_p"]), mde=blank_or_num(estimates["mde"]),
+        term=estimates["term"].map(policy_label),
     )[["design", "outcome", "term", "estimate", "ci", "p_value", "n_units", "n_treated_units", "pretest_p", "mde"]].rename(
         columns={"design": "Design", "outcome": "Outcome", "term": "Policy", "estimate": "Estimate", "ci": "95% CI",
                  "p_value": "p", "n_units": "MSAs", "n_treated_units": "treated MSAs", "pretest_p": "pre-trend p",
