@@ -18,7 +18,7 @@ endif
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: lock all env test data check run notebooks manuscript list clean benchmark speed wheelhouse reproduce
+.PHONY: lock all env test data check run notebooks manuscript list clean benchmark speed wheelhouse reproduce lab
 
 # Offline install (issue 17): `make wheelhouse` downloads every wheel of requirements.lock and
 # requirements-bootstrap.lock (uv, setuptools) into $(WHEELHOUSE); carried to a machine without
@@ -81,6 +81,18 @@ reproduce: env
 test: env
 	$(BIN)/python -m pytest
 
+# Students: JupyterLab on the notebooks, in the project's environment plus the `lab` extra (requirements-lab.lock,
+# the same pins as requirements.lock; `make env` alone stays without it). The .py files open as notebooks
+# (jupytext); a notebook run by hand writes to results/scratch/, never over the canonical outputs.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+lab: $(VENV)/.lab-installed
+	env -u MPLBACKEND $(BIN)/jupyter lab notebooks $(LAB_ARGS)
+
+$(VENV)/.lab-installed: $(VENV)/.installed requirements-lab.lock binder/overrides.json
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes $(UV_SOURCE) -r requirements-lab.lock
+	@mkdir -p $(LAB_SETTINGS) && cp binder/overrides.json $(LAB_SETTINGS)/overrides.json
+	@touch $@
+
 wheelhouse: $(WHEELHOUSE)/.complete
 
 $(WHEELHOUSE)/.complete: requirements.lock requirements-bootstrap.lock
@@ -108,3 +120,5 @@ clean:
 lock: env
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra dask --generate-hashes --no-header --python-version 3.11 \
 	    --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dask --extra lab -c requirements.lock --generate-hashes \
+	    --no-header --python-version 3.11 --quiet -o requirements-lab.lock

@@ -61,10 +61,10 @@ from fedlocal.data.policies import crosscheck, sensitivity
 from fedlocal.data.policies.antidetainer import anti_detainer_events
 from fedlocal.data.policies.g287 import published_count_check
 from fedlocal.data.policies.panel import build_panel, build_spells, coverage_by_month, coverage_by_year, spell_counts
-from fedlocal.paths import layout
+from fedlocal.paths import output_layout
 from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 
-output = layout(output_dir)
+output = output_layout(output_dir)
 output.data.mkdir(parents=True, exist_ok=True)
 setup_matplotlib()
 

@@ -33,10 +33,10 @@ import pandas as pd
 
 from fedlocal.data import covariates
 from fedlocal.models import adoption
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 
-source_dir, output = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), output_layout(output_dir)
 output.data.mkdir(parents=True, exist_ok=True)
 setup_matplotlib()
 pd.set_option("display.width", 160, "display.max_colwidth", 90)

@@ -52,12 +52,12 @@ import pandas as pd
 
 from fedlocal.data.ncvs import restricted, schema
 from fedlocal.exposure.interviews import link_exposure
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 from fedlocal.synthetic import calibration, outcomes, panel
 
 setup_matplotlib()
-source_dir, output = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), output_layout(output_dir)
 counties = pd.read_parquet(source_dir.data / "county-covariates.parquet")
 spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
 

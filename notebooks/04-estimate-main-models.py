@@ -60,13 +60,13 @@ import pandas as pd
 from fedlocal.data.ncvs import schema
 from fedlocal.models import estimate, pattern
 from fedlocal.models.design import prepare
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 from fedlocal.synthetic.outcomes import read_planted
 from fedlocal.vocab import GROUPS, NCVS_SOURCE_LABELS
 
 setup_matplotlib()
-source_dir, output = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), output_layout(output_dir)
 
 # %% [markdown]
 # ## The data

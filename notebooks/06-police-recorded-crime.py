@@ -43,11 +43,11 @@ from fedlocal.data.ucr.panel import analysis_panel
 from fedlocal.data.ucr.tables import read_all_years
 from fedlocal.exposure import metro as metro_exposure
 from fedlocal.models import metro
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 from fedlocal.vocab import POLICIES
 
-src, out = layout(input_dir), layout(output_dir)
+src, out = layout(input_dir), output_layout(output_dir)
 setup_matplotlib()
 twfe_years = (msa_twfe_first_year, msa_twfe_last_year)
 sc_staggered_years = (msa_sc_staggered_first_year, msa_sc_staggered_last_year)

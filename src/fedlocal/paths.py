@@ -49,6 +49,7 @@ NOTEBOOKS = ROOT / "notebooks"
 PIPELINE_FILE = ROOT / "pipeline.yaml"
 RESULTS = ROOT / "results"
 RUNS = RESULTS / "runs"
+SCRATCH = RESULTS / "scratch"  # where a notebook run by hand writes (git-ignored)
 MANUSCRIPT = ROOT / "manuscript"
 
 MIRROR_ENV = "FEDLOCAL_DATA_MIRROR"
@@ -124,6 +125,16 @@ def layout(directory: str | os.PathLike = "") -> Layout:
         return Layout.canonical()
     d = Path(directory)
     return Layout.at(d if d.is_absolute() else ROOT / d)
+
+
+def output_layout(directory: str | os.PathLike = "") -> Layout:
+    """The layout a notebook writes to: the runner always passes its staging folder; a notebook run by hand
+    (output_dir '') writes to results/scratch/, never over the canonical outputs, and says so."""
+    if str(directory) == "":
+        print(f"run by hand: this notebook writes its outputs to {relative_to_root(SCRATCH)}/ "
+              f"(the canonical outputs are written only by `fedlocal run`)", flush=True)
+        return Layout.at(SCRATCH)
+    return layout(directory)
 
 
 def relative_to_root(path: Path) -> str:

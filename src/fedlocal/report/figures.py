@@ -1,7 +1,7 @@
 """Figures: the NCVS sample's exposure and victimization by year, and the model results (policy x group forest
 plot, event-time odds ratios).
 
-One project style for every figure (seaborn's theme, applied when this module is imported). Series by year are
+One project style for every figure (seaborn's theme, set by report.outputs.setup_matplotlib). Series by year are
 drawn with seaborn from long data (one call, hue = group or policy, full labels); the forest and event-time plots
 show intervals the models computed, which seaborn's estimators cannot take, so they stay matplotlib errorbars in
 the same style and palette.
@@ -17,19 +17,7 @@ from matplotlib import ticker
 
 from fedlocal.vocab import GROUP_LABELS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
-PALETTE = "colorblind"
-PROJECT_STYLE = {"context": "paper", "style": "whitegrid", "palette": PALETTE, "font_scale": 1.15,
-                 "rc": {"figure.dpi": 100, "savefig.dpi": 150, "axes.titlesize": 10, "axes.titleweight": "bold",
-                        "legend.frameon": False, "grid.color": "0.9"}}
-
-
-def use_project_style() -> None:
-    """seaborn's theme with the project's settings, for every figure the pipeline draws."""
-    sns.set_theme(**PROJECT_STYLE)
-
-
-use_project_style()
-
+PALETTE = "colorblind"  # the project palette (report.outputs.setup_matplotlib sets it for every figure)
 TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
 
 
@@ -62,7 +50,7 @@ def prevalence_by_year(targets: pd.DataFrame, prevalence: pd.Series, prevalence_
     by_group = prevalence_by_group.reindex(columns=list(RACE_ETH)).rename(columns=GROUP_LABELS)
     long = (100 * by_group).rename_axis("year").reset_index().melt("year", var_name="group", value_name="prevalence")
     fig, ax = plt.subplots()
-    sns.lineplot(long.dropna(), x="year", y="prevalence", hue="group", marker=".", alpha=0.85, ax=ax)
+    sns.lineplot(long.dropna(), x="year", y="prevalence", hue="group", marker="o", markersize=4, alpha=0.85, ax=ax)
     ax.plot(targets["year"], 100 * targets["target_prevalence"], "k--", label="target from BJS rate (2006 interpolated)")
     ax.plot(prevalence.index, 100 * prevalence, "ko-", label=GROUP_LABELS["all"])
     ax.set_xlabel("interview year")
