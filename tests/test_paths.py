@@ -38,3 +38,13 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path, conten
     expected = content.encode("utf-8") if isinstance(content, str) else content
     assert target.read_bytes() == expected
     assert [p.name for p in Path(target.parent).iterdir()] == ["out.txt"]
+
+
+def test_a_notebook_run_by_hand_writes_to_scratch_and_says_so(capsys):
+    from fedlocal.paths import SCRATCH, Layout, output_layout
+
+    lay = output_layout("")
+    assert lay.figures == SCRATCH / "figures" and lay.manifest == SCRATCH / "manifest.json"
+    assert lay.figures != Layout.canonical().figures and lay.variables_file != Layout.canonical().variables_file
+    assert "results/scratch/" in capsys.readouterr().out
+    assert output_layout("results/runs/x").figures.parent.name == "x"  # the runner's folder is taken as given
