@@ -59,14 +59,14 @@ def test_plain_quarto_render_at_the_root_exits_0_without_warnings(plain_render):
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-3000:]
     assert not BAD_MESSAGES.findall(log), [line for line in log.splitlines() if BAD_MESSAGES.search(line)][:10]
-    assert sorted(p.name for p in out.rglob("index.*") if p.suffix in (".html", ".pdf"))[:2] == ["index.html",
-                                                                                                "index.pdf"]
+    assert {p.name for p in out.rglob("index.*")} >= {"index.html", "index.pdf", "index.docx"}
 
 
 def test_plain_quarto_render_resolves_every_variable_and_citation(plain_render):
     html = _html(plain_render[1])
     assert "?var:" not in html and "?@" not in html
     assert "fonts.googleapis.com" not in html, "the HTML asks for a web font"
+    assert 'index.pdf"' in html and 'index.docx"' in html, "Other formats: PDF and DOCX linked from the HTML"
     assert "Baumer" in html and re.search(r"Baumer (and|&amp;) Xie,? \(?2023", html), "author-year citations"
 
 
@@ -79,3 +79,14 @@ def test_fedlocal_render_with_quarto_exits_0_without_warnings():
     assert not BAD_MESSAGES.findall(log), [line for line in log.splitlines() if BAD_MESSAGES.search(line)][:10]
     html = (paths.ROOT / QUARTO_OUTPUT_DIR / "index.html").read_text()
     assert "?var:" not in html
+    assert (paths.ROOT / QUARTO_OUTPUT_DIR / "index.docx").is_file()
+
+
+def test_quarto_pdf_cites_author_year_with_references_before_the_colophon(plain_render):
+    from pypdf import PdfReader
+
+    res, out = plain_render
+    pdf = sorted(out.rglob("index.pdf"), key=lambda p: len(p.parts))[0]
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    assert re.search(r"Baumer and Xie \(?2023", text), "author-year citations in the Typst PDF"
+    assert text.rindex("Hausman") < text.rindex("Colophon"), "references where ::: {#refs} puts them"

@@ -123,6 +123,16 @@ def test_outputs_land_in_the_run_folder(run_dir, rendered):
     assert rendered["pdf"] == run_dir / "manuscript" / "index.pdf"
 
 
+def test_other_formats_docx_beside_and_linked_from_the_html(rendered):
+    import zipfile
+
+    assert rendered["docx"] == rendered["html"].with_name("index.docx")
+    body = zipfile.ZipFile(rendered["docx"]).read("word/document.xml").decode()
+    assert "Counts by group (synthetic)." in body and "354,321" in body
+    html = rendered["html"].read_text()
+    assert 'href="index.pdf"' in html and 'href="index.docx"' in html
+
+
 def test_html_is_self_contained_with_numbered_floats_and_resolved_references(rendered):
     html = re.sub(r"[ \n]+", " ", rendered["html"].read_text())
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 2
@@ -142,6 +152,15 @@ def test_html_is_self_contained_with_numbered_floats_and_resolved_references(ren
     assert "0123456789ab" in html and "params/ci.yaml" in html and "synthetic NCVS" in html
     for raw in ("{{<", "??", "?@", "(fig-", "@fig-", "@tbl-", "/figures/"):
         assert raw not in html, raw
+
+
+def test_pdf_cites_author_year_with_references_in_place(rendered):
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(rendered["pdf"]).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert "Baumer and Xie 2023" in text or "Baumer and Xie (2023)" in text
+    assert text.index("Hausman, David K.") < text.index("Colophon"), "references where ::: {#refs} puts them"
 
 
 def test_pdf_pages_and_text(rendered):

@@ -21,7 +21,7 @@ ENGINES = ("auto", "quarto", "pandoc")
 
 def render(engine: str = "auto", run_dir: str | os.PathLike | None = None,
            say: Callable[[str], None] = print, article: Path | None = None) -> dict[str, Path]:
-    """Render the manuscript; returns {'html': path, 'pdf': path}.
+    """Render the manuscript; returns {'html': path, 'pdf': path, 'docx': path}.
 
     engine: 'auto' (Quarto if on PATH, else the fallback), 'quarto' or 'pandoc'.
     run_dir: a run folder (variant or CI run, laid out as fedlocal.paths.Layout.at) whose figures, tables and
@@ -60,6 +60,6 @@ def render(engine: str = "auto", run_dir: str | os.PathLike | None = None,
     else:
         out = render_pandoc(layout, out_dir, variables, say=say, article=Path(article or ARTICLE),
                             bibliography=Path(article).with_name("references.bib") if article else BIBLIOGRAPHY)
-    say(f"render: wrote {paths.relative_to_root(out['html'])} and {paths.relative_to_root(out['pdf'])} "
+    say(f"render: wrote {', '.join(paths.relative_to_root(p) for p in out.values())} "
         f"in {time.monotonic() - t0:.1f} s")
     return out

@@ -34,6 +34,9 @@ from fedlocal.manuscript.project import (
 from fedlocal.manuscript.scan import SHORTCODE, check_inputs, image_paths, lookup, output_path
 from fedlocal.paths import Layout
 
+# Quarto's manuscript HTML links its other formats; the fallback's HTML does the same (files beside it).
+OTHER_FORMATS = ('<nav class="other-formats" aria-label="Other formats">Other formats: '
+                 '<a href="index.pdf">PDF</a> · <a href="index.docx">Word (DOCX)</a></nav>\n')
 TYPST_PAGE_KEYS = ("papersize", "margin", "fontsize")  # keys shared by Quarto's typst format and pandoc's template
 
 
@@ -119,8 +122,10 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
 
         t0 = time.monotonic()
         say("  pandoc: markdown -> self-contained HTML ...")
+        (build / "other-formats.html").write_text(OTHER_FORMATS)
         _pandoc(common + ["--to", "html5", "--standalone", "--embed-resources", "--mathml", "--toc",
-                          "--css", str(HTML_CSS), "--output", "index.html"], build)
+                          "--css", str(HTML_CSS), "--include-before-body", "other-formats.html",
+                          "--output", "index.html"], build)
         say(f"  pandoc: HTML done in {time.monotonic() - t0:.1f} s")
 
         t0 = time.monotonic()
@@ -136,7 +141,11 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
             raise RenderError(f"typst could not compile the PDF: {err}") from None
         say(f"  typst: PDF done in {time.monotonic() - t0:.1f} s")
 
-        out = {"html": out_dir / "index.html", "pdf": out_dir / "index.pdf"}
-        paths.write_atomic(out["html"], (build / "index.html").read_bytes())
-        paths.write_atomic(out["pdf"], (build / "index.pdf").read_bytes())
+        t0 = time.monotonic()
+        _pandoc(common + ["--to", "docx", "--output", "index.docx"], build)
+        say(f"  pandoc: DOCX done in {time.monotonic() - t0:.1f} s")
+
+        out = {kind: out_dir / f"index.{kind}" for kind in ("html", "pdf", "docx")}
+        for kind, path in out.items():
+            paths.write_atomic(path, (build / f"index.{kind}").read_bytes())
     return out

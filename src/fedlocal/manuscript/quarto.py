@@ -15,6 +15,7 @@ from fedlocal.manuscript.project import ARTICLE, QUARTO_OUTPUT_DIR, QUARTO_PROJE
 from fedlocal.manuscript.scan import check_inputs, has, variable_keys
 from fedlocal.paths import Layout
 
+FORMATS = ("html", "pdf", "docx")  # _quarto.yml's formats; Quarto's HTML links the other two ("Other Formats")
 NOT_INSTALLED = ("--engine quarto: `quarto` is not on PATH; install Quarto (quarto.org) or use "
                  "--engine pandoc (the fallback renderer)")
 
@@ -51,7 +52,7 @@ def render_quarto(layout: Layout, out_dir: Path, variables: dict, canonical: boo
             raise RenderError(f"quarto render failed (exit code {res.returncode}); its messages are above")
         built = project / QUARTO_OUTPUT_DIR
         out = {}
-        for kind in ("html", "pdf"):
+        for kind in FORMATS:
             found = sorted(built.rglob(f"{ARTICLE.stem}.{kind}"), key=lambda p: len(p.parts))
             if not found:
                 raise RenderError(f"quarto render finished but wrote no {ARTICLE.stem}.{kind} "
