@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from fedlocal import paths
-from fedlocal.manuscript import scan
 from fedlocal.manuscript.project import ARTICLE, QUARTO_OUTPUT_DIR
 
 pytestmark = pytest.mark.skipif(shutil.which("quarto") is None,
