@@ -79,6 +79,10 @@ def test_fedlocal_render_with_quarto_exits_0_without_warnings():
     html = (paths.ROOT / QUARTO_OUTPUT_DIR / "index.html").read_text()
     assert "?var:" not in html
     assert (paths.ROOT / QUARTO_OUTPUT_DIR / "index.docx").is_file()
+    # every figure and table links to the page of the executed notebook that made it; the pages exist
+    links = re.findall(r'Notebook: <a href="(notebooks/[\w-]+\.html)"', html)
+    assert len(links) == len(re.findall(r'id="(?:fig|tbl)-[\w-]+"', html)) or len(links) >= 21, len(links)
+    assert all((paths.ROOT / QUARTO_OUTPUT_DIR / link).is_file() for link in set(links))
 
 
 def test_quarto_pdf_cites_author_year_with_references_before_the_colophon(plain_render):

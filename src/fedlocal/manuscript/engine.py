@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fedlocal import paths
+from fedlocal.manuscript import notebooks
 from fedlocal.manuscript.colophon import run_variables
 from fedlocal.manuscript.fallback import render_pandoc
 from fedlocal.manuscript.project import ARTICLE, BIBLIOGRAPHY, QUARTO_OUTPUT_DIR, RenderError
@@ -53,13 +54,18 @@ def render(engine: str = "auto", run_dir: str | os.PathLike | None = None,
     say(f"render: manuscript/index.qmd with {where} using "
         + ("Quarto" if engine == "quarto" else "the fallback engine (pandoc + Lua filter + citeproc, typst)"))
     variables = run_variables(layout)
+    text = Path(article or ARTICLE).read_text()
+    links = notebooks.link_metadata(text, layout)
     if engine == "quarto":
         if article is not None:
             raise RenderError("a different article can only be rendered with the fallback engine (--engine pandoc)")
-        out = render_quarto(layout, out_dir, variables, canonical=run_dir is None, say=say)
+        out = render_quarto(layout, out_dir, variables, canonical=run_dir is None, say=say, metadata=links)
     else:
         out = render_pandoc(layout, out_dir, variables, say=say, article=Path(article or ARTICLE),
-                            bibliography=Path(article).with_name("references.bib") if article else BIBLIOGRAPHY)
+                            bibliography=Path(article).with_name("references.bib") if article else BIBLIOGRAPHY,
+                            metadata=links)
+    if links:
+        notebooks.write_pages(layout, out_dir, [Path(v).stem for v in links.values()], say=say)
     say(f"render: wrote {', '.join(paths.relative_to_root(p) for p in out.values())} "
         f"in {time.monotonic() - t0:.1f} s")
     return out

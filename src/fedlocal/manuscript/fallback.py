@@ -26,6 +26,7 @@ from fedlocal.manuscript.project import (
     COLUMN_WIDTHS_FILTER,
     HTML_CSS,
     LUA_FILTER,
+    NOTEBOOK_LINKS_FILTER,
     QUARTO_PROJECT,
     TYPST_HEADER,
     TYPST_TABLES,
@@ -103,8 +104,11 @@ def _pandoc(args: list[str], cwd: Path) -> None:
 
 
 def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[[str], None] = print,
-                  article: Path = ARTICLE, bibliography: Path = BIBLIOGRAPHY) -> dict[str, Path]:
-    """The fallback engine: pre-pass, pandoc + Lua filter + citeproc to HTML and Typst, typst to PDF."""
+                  article: Path = ARTICLE, bibliography: Path = BIBLIOGRAPHY,
+                  metadata: dict[str, str] | None = None) -> dict[str, Path]:
+    """The fallback engine: pre-pass, pandoc + Lua filter + citeproc to HTML and Typst, typst to PDF.
+
+    metadata: extra metadata for the filters (the notebook links)."""
     import typst
 
     text = Path(article).read_text()
@@ -116,7 +120,9 @@ def render_pandoc(layout: Layout, out_dir: Path, variables: dict, say: Callable[
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(output_path(layout, p), dest)
         (build / "index.md").write_text(resolve_shortcodes(text, layout, variables))
-        common = ["index.md", "--from", "markdown", "--lua-filter", str(LUA_FILTER),
+        extra = [a for k, v in (metadata or {}).items() for a in ("--metadata", f"{k}={v}")]
+        common = ["index.md", "--from", "markdown", *extra, "--lua-filter", str(NOTEBOOK_LINKS_FILTER),
+                  "--lua-filter", str(LUA_FILTER),
                   "--lua-filter", str(COLUMN_WIDTHS_FILTER), "--citeproc",
                   "--bibliography", str(bibliography), "--metadata", "link-citations=true", "--resource-path", "."]
 

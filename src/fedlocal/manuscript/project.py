@@ -12,6 +12,7 @@ QUARTO_PROJECT = paths.ROOT / "_quarto.yml"
 # Shared by both engines, so they live in the Quarto project (named in _quarto.yml) rather than in this package:
 TYPST_TABLES = paths.MANUSCRIPT / "tables.typ"  # the PDF's table style (breakable floats, small sans-serif cells)
 COLUMN_WIDTHS_FILTER = paths.MANUSCRIPT / "column-widths.lua"  # columns sized to their content
+NOTEBOOK_LINKS_FILTER = paths.MANUSCRIPT / "notebook-links.lua"  # captions link to the notebook that made them
 QUARTO_OUTPUT_DIR = "_manuscript"  # Quarto's default for manuscript projects (also set in _quarto.yml)
 ASSETS = Path(__file__).resolve().parent  # installed with the package (pyproject package-data)
 LUA_FILTER = ASSETS / "quarto.lua"

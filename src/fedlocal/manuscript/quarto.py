@@ -21,7 +21,7 @@ NOT_INSTALLED = ("--engine quarto: `quarto` is not on PATH; install Quarto (quar
 
 
 def render_quarto(layout: Layout, out_dir: Path, variables: dict, canonical: bool,
-                  say: Callable[[str], None] = print) -> dict[str, Path]:
+                  say: Callable[[str], None] = print, metadata: dict[str, str] | None = None) -> dict[str, Path]:
     """`quarto render` of the manuscript project; its output is shown as it comes.
 
     In place at the repository root when the canonical _variables.yml already holds every variable the
@@ -47,7 +47,8 @@ def render_quarto(layout: Layout, out_dir: Path, variables: dict, canonical: boo
             shutil.copytree(layout.tables, project / "tables")
             (project / "_variables.yml").write_text(yaml.safe_dump(variables, sort_keys=True, allow_unicode=True))
         say(f"  quarto render ({'repository root' if in_place else 'staged copy of the project with this run'}) ...")
-        res = subprocess.run([quarto, "render"], cwd=project)
+        extra = [a for k, v in (metadata or {}).items() for a in ("-M", f"{k}:{v}")]
+        res = subprocess.run([quarto, "render", *extra], cwd=project)
         if res.returncode != 0:
             raise RenderError(f"quarto render failed (exit code {res.returncode}); its messages are above")
         built = project / QUARTO_OUTPUT_DIR
