@@ -53,12 +53,12 @@ montecarlo_workers = 2
 import pandas as pd
 
 from fedlocal.montecarlo import replicate, summary
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import montecarlo as report
 from fedlocal.report import save_figure, save_table, save_variables, setup_matplotlib
 
 setup_matplotlib()
-source_dir, output = layout(input_dir), layout(output_dir)
+source_dir, output = layout(input_dir), output_layout(output_dir)
 counties = pd.read_parquet(source_dir.data / "county-covariates.parquet")
 spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
 

@@ -67,3 +67,13 @@ def test_the_readme_command_table_has_every_subcommand():
     rows = [line for line in README.splitlines() if line.startswith("| `fedlocal ")]
     for name in sub.choices:
         assert any(r.startswith(f"| `fedlocal {name}") for r in rows), f"README command table lacks fedlocal {name}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.name)
+def test_every_notebook_writes_through_output_layout(stage):
+    """Run by hand (output_dir ''), a notebook must write to results/scratch/, so its output folder comes from
+    paths.output_layout, never from paths.layout (which would mean the canonical folders)."""
+    text = stage.notebook_path.read_text()
+    assert "output_layout(output_dir)" in text, f"{stage.notebook}: build the output layout with output_layout(output_dir)"
+    assert not re.search(r"\blayout\(output_dir\)", text.replace("output_layout(output_dir)", "")), \
+        f"{stage.notebook}: layout(output_dir) writes over the canonical outputs when run by hand; use output_layout"

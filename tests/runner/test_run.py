@@ -271,7 +271,7 @@ def test_stage_kernels_get_the_chosen_blas_threads_and_the_manifest_records_them
         monkeypatch.setenv("FEDLOCAL_BLAS_THREADS", setting)
     manifest = runner.run_pipeline(tmp_path / "p.yaml", out=tmp_path / "out", pipeline_file=tmp_path / "pipeline.yaml",
                                    progress=False, say=lambda _: None)
-    assert yaml.safe_load((tmp_path / "out" / "_variables.yml").read_text()) == {"threads": {"blas": [expected]}}
+    assert yaml.safe_load((tmp_path / "out" / "_variables.yml").read_text())["threads"] == {"blas": [expected]}
     assert manifest["blas_threads"] == expected and manifest["cpus"] >= 1
 
 

@@ -1,13 +1,13 @@
 """The colophon quotes the run that made the outputs (commit, dates, parameters, data source).
 
-Its `run.*` variables are derived here from the run's manifest.json and merged into the variables the
-manuscript sees; the pipeline's _variables.yml stays free of dates, so identical runs still write identical
-files.
+Its `run.*` variables come from the run's manifest.json (runner.manifest.colophon_variables). The pipeline writes
+them into _variables.yml, so a plain `quarto render` sees them; the stages' own variables/<namespace>.yml stay
+free of dates, so identical runs still write identical numbers. A variables file without them (an older run) gets
+them here from its manifest.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import yaml
@@ -15,60 +15,9 @@ import yaml
 from fedlocal import paths
 from fedlocal.manuscript.project import RenderError
 from fedlocal.paths import Layout
+from fedlocal.runner.manifest import colophon_variables
 
-
-def _stamp(iso: str | None) -> str:
-    if not iso:
-        return "unknown"
-    try:
-        t = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
-    except ValueError:
-        return str(iso)
-    return t.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def colophon_variables(manifest: dict) -> dict[str, str]:
-    """The `run` namespace quoted by the colophon, from a run's manifest.json (all strings)."""
-    p = manifest.get("params") or {}
-    source = manifest.get("ncvs_source") or p.get("ncvs_source") or "unknown"
-    commit = manifest.get("git_commit")
-    planted = p.get("planted_odds_ratios") or {}
-    planted_text = "; ".join(f"{pol} x {grp}: {odds:g}" for pol, row in sorted(planted.items())
-                             for grp, odds in sorted(row.items())) or "none (all 1.0)"
-    if source != "synthetic":  # the planted_odds_ratios parameter only shapes the simulation
-        planted_text = "none (real survey data: nothing is planted)"
-    if source == "synthetic":
-        data_source = (f"synthetic NCVS person-interview panel simulated by the pipeline (seed {p.get('seed')}, "
-                       f"scale {p.get('scale')}); all other inputs are real public data")
-    elif source == "restricted":
-        data_source = "restricted county-identified NCVS file (Census Federal Statistical Research Data Center)"
-    else:
-        data_source = str(source)
-    versions = manifest.get("versions") or {}
-    stages = manifest.get("stages") or {}
-    # Each stage's own date: an up-to-date stage is not rerun, so one interval would misdate the older ones.
-    stage_runs = "; ".join(f"{name} {_stamp(rec.get('finished'))}" for name, rec in
-                           sorted(stages.items(), key=lambda kv: (kv[1].get("finished") or "", kv[0])))
-    return {
-        "run_name": str(manifest.get("run_name", "unknown")),
-        "commit": commit[:12] if commit else "unknown (not run from a git checkout)",
-        "tree": "with uncommitted changes" if manifest.get("git_dirty") else "clean",
-        "params_file": str(manifest.get("params_file", "unknown")),
-        "params_sha256": str(manifest.get("params_sha256", "unknown"))[:12],
-        "overrides": ", ".join(manifest.get("overrides") or []) or "none",
-        "started": _stamp(manifest.get("started")),
-        "finished": _stamp(manifest.get("finished")),
-        "stage_runs": stage_runs or "unknown",
-        "lock_sha256": str(manifest.get("lock_sha256") or "unknown")[:12],
-        "ncvs_source": str(source),
-        "data_source": data_source,
-        "seed": str(p.get("seed", "unknown")),
-        "scale": str(p.get("scale", "unknown")),
-        "exposure_rule": str(p.get("exposure_rule", "unknown")),
-        "planted": planted_text,
-        "python": str(versions.get("python", "unknown")),
-        "platform": str(manifest.get("platform", "unknown")),
-    }
+__all__ = ["colophon_variables", "run_variables"]
 
 
 def run_variables(layout: Layout) -> dict:

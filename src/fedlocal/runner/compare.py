@@ -1,7 +1,7 @@
 """Two runs side by side: the verdict of `fedlocal reproduce` and the listing of `fedlocal diff`.
 
 What "the same" means, output by output (the README states it too):
-  tables/*.md, variables, _variables.yml   byte for byte
+  tables/*.md, variables, _variables.yml   byte for byte (_variables.yml: value for value apart from run.*)
   tables/*.csv, data/*.csv                 same columns and rows; text cells equal, numeric cells equal within
                                            a relative tolerance of RTOL (absolute ATOL near zero): the CSVs are
                                            written at full precision, and this allows only floating-point noise
@@ -9,7 +9,8 @@ What "the same" means, output by output (the README states it too):
   figures/*.png                            by the data behind them: a figure is the same when its PNG bytes are,
                                            or when every table, data file and variable of the stage that drew
                                            it is the same (reported as "same data, pixels differ")
-Executed notebooks and the manifest are not compared: they record times and places, not results.
+Executed notebooks, the manifest and the run.* namespace of _variables.yml (the colophon's copy of the manifest)
+are not compared: they record times and places, not results.
 """
 
 from __future__ import annotations
@@ -109,11 +110,17 @@ def mapping_differences(a: dict, b: dict) -> list[tuple[str, Any, Any]]:
     return [(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
 
 
+RUN_NAMESPACE = "run"  # the colophon's commit, dates and platform, copied from the manifest
+
+
 def read_variables(layout: Layout) -> dict:
+    """A run's _variables.yml without its run.* namespace (when and where it ran, not what it found)."""
     try:
-        return yaml.safe_load(layout.variables_file.read_text()) or {}
+        variables = yaml.safe_load(layout.variables_file.read_text()) or {}
     except OSError:
         return {}
+    variables.pop(RUN_NAMESPACE, None)
+    return variables
 
 
 def _output_verdict(o: str, fresh: Path, ref: Path) -> Verdict:
@@ -170,8 +177,11 @@ def verdicts(fresh: Layout, reference: Layout, stages: list[Stage],
         yield Verdict(VARIABLES_FILE, True, "identical file")
     else:
         diffs = mapping_differences(read_variables(fresh), read_variables(reference))
-        first = f"{diffs[0][0]}: {diffs[0][1]} vs {diffs[0][2]}" if diffs else "same values, file differs"
-        yield Verdict(VARIABLES_FILE, False, first + (f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""))
+        if not diffs:
+            yield Verdict(VARIABLES_FILE, True, f"same values ({RUN_NAMESPACE}.*, when and where it ran, not compared)")
+        else:
+            first = f"{diffs[0][0]}: {diffs[0][1]} vs {diffs[0][2]}"
+            yield Verdict(VARIABLES_FILE, False, first + (f" (and {len(diffs) - 1} more)" if len(diffs) > 1 else ""))
 
 
 def table_files(layout: Layout) -> set[str]:
