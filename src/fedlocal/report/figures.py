@@ -12,7 +12,6 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import ticker
 
 from fedlocal.vocab import GROUP_LABELS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
@@ -33,6 +32,8 @@ def _odds_axis(axis, lo: float, hi: float) -> None:
 
 def exposure_by_year(exposed: pd.DataFrame, exposure_rule: str, source: str):
     """Share of interviews exposed to each policy by interview year (`exposed`: year index, one column per policy)."""
+    import seaborn as sns  # imports statsmodels: loaded only when a figure is drawn
+
     long = (100 * exposed[list(POLICIES)]).rename(columns=POLICY_LABELS).rename_axis("year").reset_index().melt(
         "year", var_name="policy", value_name="exposed")
     fig, ax = plt.subplots()
@@ -47,6 +48,8 @@ def exposure_by_year(exposed: pd.DataFrame, exposure_rule: str, source: str):
 def prevalence_by_year(targets: pd.DataFrame, prevalence: pd.Series, prevalence_by_group: pd.DataFrame, source: str):
     """Weighted prevalence by year, overall and by group (`prevalence_by_group`: years x race_eth; a group absent from
     the sample is left out), beside the target derived from the BJS rate."""
+    import seaborn as sns  # imports statsmodels: loaded only when a figure is drawn
+
     by_group = prevalence_by_group.reindex(columns=list(RACE_ETH)).rename(columns=GROUP_LABELS)
     long = (100 * by_group).rename_axis("year").reset_index().melt("year", var_name="group", value_name="prevalence")
     fig, ax = plt.subplots()
@@ -65,6 +68,8 @@ def forest(estimates: pd.DataFrame, planted: pd.DataFrame | None, title: str):
 
     `planted`: pattern.planted_vs_estimated (policy, group, planted); None or empty for restricted data.
     """
+    import seaborn as sns  # imports statsmodels: loaded only when a figure is drawn
+
     planted = planted if planted is not None and len(planted) else None
     groups = [g for g in GROUP_LABELS if g in set(estimates["group"])]
     policies = [p for p in POLICY_LABELS if p in set(estimates["policy"])]
