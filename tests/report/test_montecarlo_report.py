@@ -41,3 +41,25 @@ def test_size_from_the_null_world_power_from_planted_cells_and_mde_from_the_grid
     values = report.variables(table, summarized, 40, 0.1, [w.name for w in worlds], "serial")
     assert values["sc_latino_hybrid_size"] == "5.0" and values["sc_latino_hybrid_power"] == "25.0"
     assert values["grid"] == "2.00" and values["replications"] == 40
+
+
+def test_power_curve_axis_labels_do_not_run_into_each_other():
+    """The two stacked y labels of the 2 x 2 panel each fit beside their own panel (seaborn's larger type)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fedlocal.report import setup_matplotlib
+
+    setup_matplotlib()
+    worlds = replicate.study_worlds(["null", "grid"], {}, [1.5, 2.5], 0.1)
+    results = pd.concat([_results(w, 10) for w in worlds], ignore_index=True)
+    fig = report.power_curves(summary.summarize(results, worlds), 40, 0.1)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.yaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_ylabel()]
+    assert len(boxes) == 2
+    upper, lower = sorted(boxes, key=lambda b: -b.y0)
+    assert lower.y1 < upper.y0, "the y labels of the two rows overlap"
+    for ax in fig.axes:
+        label = ax.yaxis.label.get_window_extent(renderer)
+        assert label.y0 >= ax.get_window_extent(renderer).y0 - 2, "a y label runs below its panel"
