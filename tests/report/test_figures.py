@@ -5,10 +5,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fedlocal.report import figures  # noqa: E402
-from fedlocal.vocab import POLICIES  # noqa: E402
+from fedlocal.report import figures, setup_matplotlib  # noqa: E402
+from fedlocal.vocab import POLICIES, POLICY_LABELS  # noqa: E402
 
 
 def estimates():
@@ -44,3 +45,34 @@ def test_event_time_figure_without_estimates_says_so():
     fig = figures.event_time_figure(pd.DataFrame(), "t")
     assert "no event-time terms" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
+
+
+def _overlapping_labels(fig) -> list[tuple[str, str]]:
+    """Pairs of axis labels and panel titles whose drawn boxes overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for ax in fig.axes for t in (ax.xaxis.label, ax.yaxis.label, ax.title) if t.get_text()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+
+
+def test_event_time_panels_labels_do_not_run_into_each_other():
+    setup_matplotlib()
+    steps = np.arange(-6, 7)
+    coefs = pd.DataFrame([{"policy": p, "event_time": t, "odds_ratio": 1.0, "ci_low": 0.8, "ci_high": 1.25}
+                          for p in POLICY_LABELS for t in steps])
+    fig = figures.event_time_figure(coefs, "event time")
+    assert _overlapping_labels(fig) == []
+    assert [ax.get_xlabel() for ax in fig.axes if ax.get_xlabel()] == ["6-month steps from start"] * 2
+
+
+def test_police_event_study_has_whole_year_ticks_and_separate_labels():
+    setup_matplotlib()
+    events = {p: pd.DataFrame({"event_time": t, "estimate": 0.0, "ci_low": -0.1, "ci_high": 0.1})
+              for p, t in (("sc", np.arange(-6, 3)), ("antidetainer", np.arange(-11, 4)))}
+    fig = figures.police_crime_event_study(events)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = ax.get_xticks()
+        assert np.allclose(ticks, np.round(ticks)), f"{ax.get_title()}: ticks between years {ticks}"
+    assert _overlapping_labels(fig) == []

@@ -128,8 +128,9 @@ def event_time_figure(coefs: pd.DataFrame, title: str):
         ax.axvline(-0.5, color="crimson", lw=0.8, ls="--")
         ax.set_yscale("log")
         ax.set_title(POLICY_LABELS[p])
-        ax.set_xlabel("6-month steps from start (end steps binned)")
         ax.set_xticks(np.arange(t.min(), t.max() + 1, 2))
+    for ax in axes[-1]:  # the bottom row only, short enough for one panel (the caption says the outer steps are binned)
+        ax.set_xlabel("6-month steps from start")
     for row in axes:
         row[0].set_ylabel("odds ratio vs step -1 (95% CI)")
     lo, hi = axes[0][0].get_ylim()
@@ -210,6 +211,7 @@ def police_crime_event_study(events: dict[str, pd.DataFrame]):
                       fmt="o", ms=3, color="C0", ecolor="C0", elinewidth=1, capsize=2)
         axis.set_title(EVENT_STUDY_TITLES[policy], fontsize=8.5)
         axis.set_xlabel("years since adoption")
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # whole years, never -7.5
     axes[0][0].set_ylabel("effect on log violent crime rate")
     fig.suptitle("Police-recorded violent crime around policy adoption, US metro areas (FBI UCR)", fontsize=9)
     fig.tight_layout()
