@@ -67,6 +67,8 @@ def test_plain_quarto_render_resolves_every_variable_and_citation(plain_render):
     assert "?var:" not in html  # (a "?@" can occur in the embedded scripts; citations are checked below)
     assert "fonts.googleapis.com" not in html, "the HTML asks for a web font"
     assert 'index.pdf"' in html and 'index.docx"' in html, "Other formats: PDF and DOCX linked from the HTML"
+    assert re.search(r'index\.pdf"><i class="bi bi-file-pdf"></i>PDF<', html), "the PDF link is labelled PDF"
+    assert re.search(r'index\.docx"><i class="bi bi-file-word"></i>Word \(DOCX\)<', html)
     assert "Baumer" in html and re.search(r"Baumer (and|&amp;) Xie,? \(?2023", html), "author-year citations"
     # a wide table spreads over the page instead of hiding its last columns behind a scroll bar
     assert re.search(r'<div id="tbl-policy-coverage"[^>]*column-page', html), "table 1 kept in the text column"
