@@ -49,3 +49,12 @@ def test_figure_legends_use_full_labels():
                 figures.prevalence_by_year(targets, by_group.mean(axis=1), by_group, "synthetic")):
         legend = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
         assert legend and not [t for t in legend if CODES.search(t)], legend
+
+
+def test_group_comparisons_use_full_group_labels():
+    differences = pd.DataFrame({"policy": ["sc", "sc"], "comparison": ["latino vs white", "latino = black = white"],
+                                "or_ratio": [1.1, float("nan")], "ci_low": [0.8, float("nan")],
+                                "ci_high": [1.5, float("nan")], "p_value": [0.6, 0.06]})
+    shown = tables.group_differences(differences, "synthetic")
+    assert list(shown["Comparison"]) == ["Latino vs Non-Latino white", "Latino = Non-Latino Black = Non-Latino white"]
+    assert shown["Ratio of odds ratios (95% CI)"].iloc[1] == ""  # the joint test has no ratio

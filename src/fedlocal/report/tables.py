@@ -6,6 +6,8 @@ outputs.save_table uses. Every table names its data source; synthetic results sa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -194,11 +196,16 @@ def staggered_event_time(events: pd.DataFrame, source: str) -> pd.DataFrame:
     return _aligned(display, ["r"] * (len(display.columns) - 1) + ["l"])
 
 
+def comparison_label(comparison: str) -> str:
+    """'latino vs white' -> 'Latino vs Non-Latino white' (the models name groups by their codes)."""
+    return re.sub(r"\b[a-z]+\b", lambda m: GROUP_LABELS.get(m.group(0), m.group(0)), comparison)
+
+
 def group_differences(differences: pd.DataFrame, source: str) -> pd.DataFrame:
     """Ratios of two groups' odds ratios with their p-values, and the joint test per policy."""
     display = pd.DataFrame({
         "Policy": differences["policy"].map(POLICY_LABELS),
-        "Comparison": differences["comparison"],
+        "Comparison": differences["comparison"].map(comparison_label),
         "Ratio of odds ratios (95% CI)": ["" if c == JOINT_TEST else fmt_or_ci(o, lo, hi) for c, o, lo, hi in
                                           zip(differences["comparison"], differences["or_ratio"], differences["ci_low"],
                                               differences["ci_high"])],
