@@ -42,11 +42,11 @@ specifications = ["city_policies=county", "year_only_dates=december_31", "agreem
 import matplotlib.pyplot as plt
 
 from fedlocal import specifications as specs
-from fedlocal.paths import layout
+from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 
 setup_matplotlib()
-this_run, output = layout(input_dir), layout(output_dir)
+this_run, output = layout(input_dir), output_layout(output_dir)
 
 # %% [markdown]
 # ## The variant runs
