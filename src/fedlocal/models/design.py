@@ -97,8 +97,16 @@ def _codes(values) -> np.ndarray:
 
 
 def _dummies(values: pd.Series, levels: list[str], prefix: str) -> dict[str, np.ndarray]:
-    v = values.astype(str).to_numpy()
-    return {f"{prefix}={lv}": (v == lv).astype(float) for lv in levels}
+    # compared through factor codes: a million strings converted to Python objects cost seconds per design
+    codes, uniques = pd.factorize(values.to_numpy() if values.dtype.kind in "iub" else values)
+    where = {str(u): i for i, u in enumerate(uniques)}
+    return {f"{prefix}={lv}": (codes == where.get(lv, -2)).astype(float) for lv in levels}
+
+
+def _strings(values: pd.Series) -> np.ndarray:
+    """The column as an object array of str (through its distinct values, as for _dummies)."""
+    codes, uniques = pd.factorize(values)
+    return np.asarray([str(u) for u in uniques], dtype=object)[codes]
 
 
 def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = None, pooled: bool = False) -> Design:
@@ -116,7 +124,7 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
         raise FedlocalError(f"no interviews for group {group!r}; race_eth must be one of {RACE_ETH}.")
     codes = _codes(df["person_id"])
     cols: dict[str, np.ndarray] = {}
-    race = df["race_eth"].astype(str).to_numpy()
+    race = _strings(df["race_eth"]) if pooled else None
     pol = {p: df[p].to_numpy(dtype=float) for p in policies}
     means = {p: person_mean(codes, pol[p]) for p in policies}
     if pooled:
@@ -151,7 +159,7 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
             cols[f"{v}_within"] = dev
         cols[f"{v}_between"] = m
     cols["age_between_sq"] = (cols["age_between"] - 40) ** 2 / 100
-    cols["female"] = (df["sex"].astype(str).to_numpy() == "female").astype(float)
+    cols["female"] = _dummies(df["sex"], ["female"], "sex")["sex=female"]
     if group is None:
         cols.update({k: v for k, v in _dummies(df["race_eth"], ["latino", "black", "other"], "race").items()})
     names = list(cols)
@@ -159,7 +167,7 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
     for j, n in enumerate(names):
         X[:, j] = cols[n]
     return Design(X, names, df["violent"].to_numpy(dtype=float), df["person_id"].to_numpy(),
-                  df["county_fips"].astype(str).to_numpy(), df["weight"].to_numpy(dtype=float))
+                  _strings(df["county_fips"]), df["weight"].to_numpy(dtype=float))
 
 
 def within_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = None,

@@ -164,6 +164,9 @@ def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: in
                               + "\nFix the file or its mapping (see data/NCVS-SCHEMA.md).")
 
 
+_STR = pd.Series(["x"]).dtype  # the string dtype pandas infers for a column of Python strings
+
+
 def conform(df: pd.DataFrame) -> pd.DataFrame:
     """The schema's columns, in order, with the schema's exact types (exposure columns kept if present)."""
     cols = [c for c in COLUMNS if c in df.columns]
@@ -171,7 +174,9 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     for col in cols:
         c = COLUMNS[col]
         s = df[col]
-        if c.dtype == "str":
+        if c.dtype == "str" and s.dtype == _STR and not s.isna().any():
+            out[col] = s.array  # already the type the frame would infer: a round trip through Python strings costs seconds
+        elif c.dtype == "str":
             out[col] = s.astype("object").astype(str).to_numpy(dtype=object)
         elif c.dtype == "datetime":
             out[col] = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]")
