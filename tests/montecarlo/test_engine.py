@@ -145,3 +145,42 @@ def test_jobqueue_job_script_asks_for_one_core_and_one_blas_thread():
     assert "export OPENBLAS_NUM_THREADS=1" in script and "export OMP_NUM_THREADS=1" in script
     assert "--nthreads 1" in script or "--nworkers 1" in script
     assert "#SBATCH --mem=4G" in script or "#SBATCH --mem=3.7G" in script
+
+
+def test_compact_store_is_one_file_per_world_and_resumes_like_single_files(tmp_path):
+    fresh = engine.run(toy.normal_means, WORLDS, 6, tmp_path / "singles", log=quiet)
+    first = engine.run(toy.normal_means, WORLDS, 4, tmp_path / "store", log=quiet, compact=True)
+    for w in WORLDS:
+        assert sorted(p.name for p in (tmp_path / "store" / w.name).iterdir()) == [engine.STORE]
+    store = tmp_path / "store" / "planted" / engine.STORE
+    before = store.read_bytes()
+    calls = []
+
+    def counted(world, seed):
+        calls.append((world.name, seed.spawn_key[-1]))
+        return toy.normal_means(world, seed)
+
+    counted.__qualname__ = toy.normal_means.__qualname__  # the same replicate function, for the hash
+    again = engine.run(counted, WORLDS, 4, tmp_path / "store", log=quiet, compact=True)
+    assert calls == [] and again.metadata["resumed"] == 8
+    pd.testing.assert_frame_equal(again.results, first.results)
+    assert store.read_bytes() == before  # nothing new: the store is left as it was
+    more = engine.run(counted, WORLDS, 6, tmp_path / "store", log=quiet, compact=True)
+    assert sorted(calls) == sorted((w.name, i) for w in WORLDS for i in (4, 5))
+    pd.testing.assert_frame_equal(more.results, fresh.results)
+    assert sorted(p.name for p in (tmp_path / "store" / "planted").iterdir()) == [engine.STORE]
+    pd.testing.assert_frame_equal(engine.load_results(tmp_path / "store", WORLDS), fresh.results)
+    meta = json.loads(engine.pq.read_schema(store).metadata[engine.META_KEY])
+    assert meta == {"config_hash": engine.config_hash(toy.normal_means, WORLDS[1], 20230417),
+                    "world": "planted", "format": engine.FORMAT, "replications": 6}
+    other = World("planted", {"n": 31}, WORLDS[1].truth)
+    with pytest.raises(engine.ConfigMismatchError, match="different configuration"):
+        engine.run(counted, [other], 6, tmp_path / "store", log=quiet)
+
+
+def test_compacting_the_same_replications_gives_the_same_bytes(tmp_path):
+    engine.run(toy.normal_means, WORLDS[:1], 5, tmp_path / "a", log=quiet, compact=True)
+    engine.run(toy.normal_means, WORLDS[:1], range(3, 5), tmp_path / "b", engine="joblib", workers=2, log=quiet)
+    engine.run(toy.normal_means, WORLDS[:1], 3, tmp_path / "b", log=quiet, compact=True)
+    assert ((tmp_path / "a" / "null" / engine.STORE).read_bytes()
+            == (tmp_path / "b" / "null" / engine.STORE).read_bytes())

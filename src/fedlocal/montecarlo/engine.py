@@ -33,6 +33,11 @@ Guarantees
   A crash, an exception in a replication or Ctrl-C keeps every finished replication; a rerun with
   the same configuration skips them. A file written under a different configuration (its hash is in
   the file's metadata) is refused with a message naming the folder.
+* **A compact store.** With ``compact=True`` a run that finished without failures merges its world's
+  replication files into one ``run_dir/<world>/replications.parquet`` (rows ordered by replication, no
+  timings or process ids in it, so the same replications give the same bytes) and removes them: a
+  study of thousands of replications is one small file per world that can be committed, and a rerun
+  resumes from it like from the single files.
 * **Configuration hash**, per world: the replicate function's qualified name (not its module, so a
   module move does not orphan a run), the world's name, parameters and planted truth, ``base_seed``
   and the free-form ``config`` mapping (put the estimator list or a code version there). Not in the
@@ -303,8 +308,15 @@ _ENGINES = {"serial": _serial, "joblib": _joblib, "dask": _dask}
 
 # --------------------------------------------------------------------------- the run folder
 
+STORE = "replications.parquet"
+
+
 def _rep_path(run_dir: Path, world: str, index: int) -> Path:
     return run_dir / world / f"rep-{index:05d}.parquet"
+
+
+def _store_path(run_dir: Path, world: str) -> Path:
+    return run_dir / world / STORE
 
 
 def _write_atomic(data: bytes | pa.Table, path: Path) -> None:
@@ -335,10 +347,11 @@ def _existing(run_dir: Path, world: World, digest: str) -> set[int]:
     folder = run_dir / world.name
     if not folder.is_dir():
         return set()
-    for stale in folder.glob(".rep-*.tmp-*"):  # a writer that died between write and rename
+    for stale in [*folder.glob(".rep-*.tmp-*"), *folder.glob(f".{STORE}.tmp-*")]:  # a writer that died between write and rename
         stale.unlink(missing_ok=True)
     done = set()
-    for path in sorted(folder.glob("rep-*.parquet")):
+    store = _store_path(run_dir, world.name)
+    for path in [store] * store.is_file() + sorted(folder.glob("rep-*.parquet")):
         meta = _file_meta(path)
         if meta.get("config_hash") != digest:
             raise ConfigMismatchError(
@@ -346,8 +359,57 @@ def _existing(run_dir: Path, world: World, digest: str) -> set[int]:
                 f"{world.name!r} ({path.name}: hash {meta.get('config_hash')}, this run: {digest}). The world's "
                 "parameters, truth, base seed, replicate function or config changed: use another run folder, "
                 "or delete this one to start again.")
-        done.add(int(meta["replication"]))
+        if path == store:
+            done.update(int(i) for i in pq.read_table(path, columns=["replication"]).column(0).to_pylist())
+        else:
+            done.add(int(meta["replication"]))
     return done
+
+
+def _saved(run_dir: Path, world: str, indexes: Iterable[int]) -> dict[int, pa.Table]:
+    """The saved replications ``indexes`` of a world (from its store and its single files), by index."""
+    wanted, out = set(indexes), {}
+    store = _store_path(run_dir, world)
+    if wanted and store.is_file():
+        table = pq.read_table(store).replace_schema_metadata(None)
+        reps = table.column("replication").to_numpy()
+        for i in sorted(wanted & set(reps.tolist())):
+            out[int(i)] = table.filter(pa.array(reps == i))
+    for i in sorted(wanted - set(out)):
+        path = _rep_path(run_dir, world, i)
+        if path.is_file():
+            out[i] = pq.read_table(path)
+    return out
+
+
+def compact_world(run_dir: str | Path, world: str, digest: str) -> Path | None:
+    """Merge a world's replication files (and its store, if any) into its store; remove the merged files.
+
+    The store's metadata holds the configuration hash, the world and the format only (no timings or
+    process ids), and its rows are ordered by replication, so the same replications give the same bytes.
+    Returns the store's path, or None when the world has nothing saved.
+    """
+    run_dir = Path(run_dir)
+    store = _store_path(run_dir, world)
+    singles = sorted((run_dir / world).glob("rep-*.parquet"))
+    if not singles:
+        return store if store.is_file() else None
+    for path in [store] * store.is_file() + singles:
+        if _file_meta(path).get("config_hash") != digest:
+            raise ConfigMismatchError(f"{path}: replications of another configuration of world {world!r}; "
+                                      "they cannot be merged (delete the folder to start again)")
+    tables = [pq.read_table(p).replace_schema_metadata(None) for p in [store] * store.is_file() + singles]
+    merged = pa.concat_tables(tables, promote_options="default")
+    reps = merged.column("replication").to_numpy()
+    if len(np.unique(reps)) != sum(len(np.unique(t.column("replication").to_numpy())) for t in tables):
+        raise ConfigMismatchError(f"{run_dir / world}: a replication is saved twice (in {STORE} and as a single "
+                                  "file); delete one of them")
+    merged = merged.take(pa.array(np.argsort(reps, kind="stable")))
+    meta = {"config_hash": digest, "world": world, "format": FORMAT, "replications": int(len(np.unique(reps)))}
+    _write_atomic(merged.replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True).encode()}), store)
+    for path in singles:
+        path.unlink()
+    return store
 
 
 def _table(done: _Done, digest: str, seed: np.random.SeedSequence) -> pa.Table:
@@ -374,22 +436,24 @@ def _to_pandas(tables: list[pa.Table]) -> pd.DataFrame:
     return pa.concat_tables(tables, promote_options="default").to_pandas()
 
 
-def _read(paths: list[Path]) -> list[pa.Table]:
-    return [pq.read_table(p) for p in paths]
-
-
 def load_results(run_dir: str | Path, worlds: Iterable[World | str] | None = None,
                  replications: Iterable[int] | None = None) -> pd.DataFrame:
     """Stack saved replications (all worlds of the folder, or those given; all indexes, or those given)."""
     run_dir = Path(run_dir)
     names = ([w.name if isinstance(w, World) else w for w in worlds] if worlds is not None
              else sorted(p.name for p in run_dir.iterdir() if p.is_dir()))
-    wanted = None if replications is None else set(replications)
-    paths = []
+    tables = []
     for name in names:
-        found = sorted((run_dir / name).glob("rep-*.parquet"))
-        paths.extend(p for p in found if wanted is None or int(p.stem.split("-")[1]) in wanted)
-    return _to_pandas(_read(paths))
+        if replications is not None:
+            wanted = set(replications)
+        else:
+            store = _store_path(run_dir, name)
+            wanted = {int(p.stem.split("-")[1]) for p in (run_dir / name).glob("rep-*.parquet")}
+            if store.is_file():
+                wanted |= set(pq.read_table(store, columns=["replication"]).column(0).to_pylist())
+        saved = _saved(run_dir, name, wanted)
+        tables.extend(saved[i] for i in sorted(saved))
+    return _to_pandas(tables)
 
 
 # --------------------------------------------------------------------------- progress
@@ -416,14 +480,15 @@ def _stderr(line: str) -> None:
 def run(replicate: Replicate, worlds: Iterable[World], replications: int | Iterable[int], run_dir: str | Path, *,
         engine: str = "serial", workers: int | None = None, scheduler: Any = None, base_seed: int = 20230417,
         config: Mapping | None = None, blas_threads: int | None = 1, progress_every: int = 10,
-        log: Callable[[str], None] | None = _stderr) -> MonteCarloRun:
+        log: Callable[[str], None] | None = _stderr, compact: bool = False) -> MonteCarloRun:
     """Run ``replications`` (a count R, meaning 0..R-1, or explicit indexes) of every world; resume a run.
 
     ``engine``: serial | joblib | dask; ``workers``: processes (default: 1 for serial, else the machine's
     cores); ``scheduler`` (dask only): None for a LocalCluster, an address, a jobqueue kind or a
     client/cluster object. ``blas_threads``: BLAS/OpenMP threads per worker (None leaves them alone).
     ``log`` receives a start line, a line every ``progress_every`` finished replications (rate, ETA)
-    and an end line; pass None for silence. Returns the stacked results of the requested worlds and
+    and an end line; pass None for silence. ``compact``: merge each world's files into its store at the end
+    (see :func:`compact_world`; only when no replication failed). Returns the stacked results of the requested worlds and
     replications (newly run and resumed alike) and the metadata, also written to ``run_dir/run.json``.
     """
     if engine not in ENGINES:
@@ -518,9 +583,11 @@ def run(replicate: Replicate, worlds: Iterable[World], replications: int | Itera
         f"{resumed} resumed); worker BLAS {', '.join(metadata['worker_threadpools']) or 'not observed'}")
     _write_atomic((json.dumps(metadata, indent=2, sort_keys=True) + "\n").encode(), run_dir / "run.json")
     # this run's replications from memory, resumed ones from their files; worlds in order, indexes ascending
-    resumed_tables = dict(zip([(w.name, i) for w in worlds for i in indexes if (w.name, i) not in tables],
-                              _read([_rep_path(run_dir, w.name, i) for w in worlds for i in indexes
-                                     if (w.name, i) not in tables])))
+    resumed_tables = {(w.name, i): t for w in worlds
+                      for i, t in _saved(run_dir, w.name, [i for i in indexes if (w.name, i) not in tables]).items()}
+    if compact:
+        for w in worlds:
+            compact_world(run_dir, w.name, digests[w.name])
     results = _to_pandas([tables[key] if key in tables else resumed_tables[key]
                           for key in ((w.name, i) for w in worlds for i in indexes)])
     return MonteCarloRun(results=results, metadata=metadata)
