@@ -23,13 +23,20 @@
 #   test's *size*, and how often the 95% interval holds 0 its *coverage*;
 # * the **planted** world of the default run (the odds ratios in `planted_odds_ratios`): the *power*
 #   to detect exactly the effects the canonical run plants;
-# * a **grid** of worlds planting one odds ratio in every policy × group cell (`montecarlo_or_grid`):
-#   the power curve, and from it the *minimum detectable odds ratio* at 80% power.
+# * optionally (`grid` in `montecarlo_worlds`), worlds planting one odds ratio of `montecarlo_or_grid`
+#   in every policy × group cell, for a power curve simulated point by point.
 #
-# Each replication is saved as it finishes under the run's data folder (`montecarlo-replications/`,
-# not committed), so an interrupted run resumes, and each has its own seed (from the run's `seed`,
-# the world and the replication number), so results do not depend on the order or the number of
-# workers. A rate from R replications is uncertain: every rate comes with its Wilson 95% interval.
+# The power curve and the *minimum detectable odds ratio* at 80% power come from the null world: its
+# estimates moved by the log odds ratio, with their standard errors kept (an approximation, checked
+# below against the power simulated directly in the planted world).
+#
+# Each replication is saved as it finishes, and each world's replications end up in one file
+# (`montecarlo-replications/<study>/<world>/replications.parquet` in the run's data folder). The
+# canonical study's files are committed: a rerun with the default parameters, in a fresh clone too,
+# reads them instead of fitting 400 panels again; changed parameters start a study of their own. Each
+# replication has its own seed (from the run's `seed`, the world and the replication number), so
+# results depend neither on the order nor on the number of workers. A rate from R replications is
+# uncertain: every rate comes with its Wilson 95% interval.
 
 # %% tags=["parameters"]
 input_dir = ""
@@ -42,10 +49,10 @@ person_sd = 0.8
 first_year = 2005
 last_year = 2014
 cluster = "county"
-montecarlo_replications = 20
-montecarlo_worlds = ["null", "planted", "grid"]
-montecarlo_or_grid = [1.5, 2.5, 4.0]
-montecarlo_scale = 0.1
+montecarlo_replications = 200
+montecarlo_worlds = ["null", "planted"]
+montecarlo_or_grid = [1.2, 1.5, 2.0, 3.0]
+montecarlo_scale = 1.0
 montecarlo_engine = "joblib"
 montecarlo_workers = 2
 
@@ -90,23 +97,34 @@ summarized.loc[summarized["world"] == "null", ["policy", "group", "estimator", "
                                                 "coverage", "rejection_rate", "rejection_low", "rejection_high"]].round(3)
 
 # %% [markdown]
-# ## Minimum detectable odds ratio at 80% power
-# From the power curve over the null world and the grid (made monotone, interpolated on the log-OR
-# scale). Where even the largest odds ratio of the grid is found less than 80% of the time, the table
-# says "> largest". Beside it, the analytic value exp((1.96 + 0.84) × SE) with the null world's mean
-# standard error, carried to the paper's scale by assuming standard errors shrink with the square root
-# of the sample size: an extrapolation, not a replication at that scale.
+# ## Power and the minimum detectable odds ratio, from the null world
+# Planting an odds ratio OR moves an unbiased estimate of the log odds ratio by log(OR). Moving each
+# null-world estimate by log(OR) and keeping its standard error gives the share of tests that would
+# reject: the *shifted* power. It ignores that the between–within logit estimates a population-averaged
+# odds ratio a little closer to 1 than the person-specific one planted, and that standard errors change
+# with the effect. Beside it the textbook normal approximation with the Monte Carlo SD of the estimates.
+# Where an effect is planted, both are set beside the power simulated directly.
+
+# %%
+null_results = study.results.loc[study.results["world"] == "null"]
+check = summary.shift_check(summarized, null_results)
+check.round(3)
+
+# %% [markdown]
+# The minimum detectable odds ratio at 80% power per cell, from the shifted null world (and, with grid
+# worlds, from their simulated power curve, made monotone and interpolated on the log-OR scale).
 
 # %%
 curve = summarized.loc[(summarized["world"] == "null") | summarized["world"].map(report.is_grid)]
-mde = summary.minimum_detectable(curve) if curve["world"].map(report.is_grid).any() else pd.DataFrame()
-cells = report.cells(summarized, mde, montecarlo_scale)
+mde_grid = summary.minimum_detectable(curve) if curve["world"].map(report.is_grid).any() else None
+cells = report.cells(summarized, null_results, mde_grid)
 cells_display = report.cells_display(cells, montecarlo_replications, montecarlo_scale)
 save_table(cells, output, "what-the-design-can-detect", display=cells_display)
 cells_display
 
 # %%
-figure = report.power_curves(summarized, montecarlo_replications, montecarlo_scale)
+figure = report.power_curves(summarized, null_results, max(montecarlo_or_grid), montecarlo_replications,
+                             montecarlo_scale)
 save_figure(figure, output, "power-curves")
 
 # %%

@@ -34,6 +34,12 @@ from fedlocal.synthetic import outcomes, panel
 from fedlocal.vocab import GROUPS, MONTE_CARLO_WORLDS, POLICIES
 
 ESTIMATORS = ("hybrid_logit", "conditional_logit")
+# Bump when the simulation or the estimators change what a replication returns: it is in every world's
+# configuration hash, so a bump starts a new study instead of resuming a committed one made by other code.
+# (tests/montecarlo/test_canonical_store.py recomputes a committed replication and fails when they differ.)
+SIMULATION_VERSION = 1
+# World parameters that only some worlds of a study have: they tell the worlds apart, not the study
+WORLD_SPECIFIC = ("planted_odds_ratios",)
 WORLD_KINDS = MONTE_CARLO_WORLDS
 COLUMNS = ["policy", "group", "estimator", "estimate", "se", "p_value", "persons", "interviews"]
 
@@ -130,18 +136,22 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
     """Run (or resume) the study: ``replications`` per world through the engine (``log``: the engine's
     progress lines, to stderr by default; False for none).
 
-    Replications are saved under ``run_dir/<key>/<world>/``, where ``key`` hashes what replications depend
-    on besides a grid world's name (inputs, estimators, seed, scale and the other world options, the
-    planted world's odds ratios): the same study resumes (and a longer grid or more replications extend
-    it), a changed one starts in a folder of its own instead of being refused by the engine.
+    Replications are saved under ``run_dir/<key>/<world>/``, where ``key`` hashes what the replications of
+    every world depend on (inputs, estimators, SIMULATION_VERSION, seed, scale and the other options all
+    worlds share, the planted world's odds ratios), not which worlds the study has: the same study resumes
+    (a grid world more, a longer grid or more replications extend it), a changed one starts in a folder of
+    its own instead of being refused by the engine. After a run without failures each world's replications
+    are one ``replications.parquet`` (the engine's compact store), the file the canonical study commits:
+    a rerun, in a fresh clone too, reads it instead of fitting again.
     """
     replicate = NcvsReplication(counties, spells, estimators)
-    config = {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells)}
-    common = {json.dumps({k: v for k, v in w.params.items() if k != "planted_odds_ratios"}, sort_keys=True)
-              for w in worlds}
+    config = {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells),
+              "simulation": SIMULATION_VERSION}
+    shared = [k for k in world("shared", None, 1.0).params if k not in WORLD_SPECIFIC]
+    common = {json.dumps({k: w.params.get(k) for k in shared}, sort_keys=True) for w in worlds}
     planted = [w.params["planted_odds_ratios"] for w in worlds if w.name == "planted"]
     key = hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
                                      "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
     kwargs = {} if log is None else {"log": log or None}  # log=False: silent
     return run(replicate, worlds, replications, Path(run_dir) / key, engine=engine, workers=workers,
-               base_seed=base_seed, config=config, **kwargs)
+               base_seed=base_seed, config=config, compact=True, **kwargs)

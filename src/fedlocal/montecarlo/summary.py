@@ -180,3 +180,92 @@ def minimum_detectable(summary: pd.DataFrame, *, power: float = 0.8,
                      float(np.exp((Z975 + Z80) * se0))))
     return pd.DataFrame(rows, columns=[*keys, "mde_log_or", "mde_or", "reached", "mde", "grid_min_or",
                                        "grid_max_or", "n_worlds", "mde_or_analytic"])
+
+
+def shifted_power(results: pd.DataFrame, odds_ratios: Sequence[float], *, alpha: float = 0.05,
+                  keys: Sequence[str] = ("policy", "group", "estimator")) -> pd.DataFrame:
+    """Power at each odds ratio, approximated from replications of a world without effects (an approximation).
+
+    ``results``: the null world's replications (estimate and SE on the log-odds scale; failed fits are left
+    out). Two approximations per ``keys`` cell and odds ratio OR, with d = log(OR):
+
+    * ``power_shift``: the share of replications with |b_i + d| / se_i > z_(1-alpha/2), i.e. the null
+      world's estimates moved by d with their standard errors kept. It assumes that planting an effect
+      moves every estimate by d and changes nothing else: it ignores that the between-within logit
+      estimates a population-averaged odds ratio a little closer to 1 than the person-specific one
+      planted (non-collapsibility), and that the standard error changes with the effect;
+    * ``power_normal``: Phi(d / sd - z) + Phi(-d / sd - z) with sd the Monte Carlo standard deviation of
+      the null estimates, the textbook normal approximation (it also assumes the SEs are right on average).
+
+    Both are checked against the power simulated directly in a planted world (:func:`shift_check`).
+    ``power_shift_low`` / ``_high``: the Wilson interval of the share (Monte Carlo error only).
+    """
+    keys = list(keys)
+    ok = results.loc[~_failed(results)]
+    z = float(norm.ppf(1 - alpha / 2))
+    rows = []
+    for cell, part in ok.groupby(keys, sort=False):
+        cell = cell if isinstance(cell, tuple) else (cell,)
+        b = part["estimate"].to_numpy(float)
+        se = part["se"].to_numpy(float)
+        sd = float(np.std(b, ddof=1)) if len(b) > 1 else np.nan
+        d = np.log(np.asarray(odds_ratios, dtype=float))
+        k = (np.abs(b[:, None] + d[None, :]) / se[:, None] > z).sum(axis=0)
+        normal = norm.cdf(d / sd - z) + norm.cdf(-d / sd - z) if sd > 0 else np.full(len(d), np.nan)
+        rows.append(pd.DataFrame({**{key: value for key, value in zip(keys, cell)}, "odds_ratio": np.exp(d),
+                                  "n_fits": len(b), "power_shift": k / len(b), "_k": k, "power_normal": normal,
+                                  "null_sd": sd}))
+    columns = [*keys, "odds_ratio", "n_fits", "power_shift", "_k", "power_normal", "null_sd"]
+    out = pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+    out["power_shift_low"], out["power_shift_high"] = wilson_interval(out.pop("_k"), out["n_fits"])
+    return out
+
+
+def shifted_mde(results: pd.DataFrame, *, power: float = 0.8, alpha: float = 0.05, max_or: float = 20.0,
+                keys: Sequence[str] = ("policy", "group", "estimator")) -> pd.DataFrame:
+    """The smallest odds ratio above 1 whose shifted power (:func:`shifted_power`) reaches ``power``, per cell.
+
+    Searched on a grid of log odds ratios 0.001 apart up to ``max_or`` (``mde_or_shift`` is NaN beyond it);
+    beside it ``mde_or_normal`` = exp((z_(1-alpha/2) + z_power) * sd), the normal approximation with the
+    Monte Carlo SD of the null estimates (its lower tail ignored, as usual).
+    """
+    grid = np.exp(np.arange(0.0, np.log(max_or) + 1e-9, 0.001))
+    curve = shifted_power(results, grid, alpha=alpha, keys=keys)
+    z = float(norm.ppf(1 - alpha / 2)) + float(norm.ppf(power))
+    rows = []
+    for cell, part in curve.groupby(list(keys), sort=False):
+        cell = cell if isinstance(cell, tuple) else (cell,)
+        hit = np.flatnonzero(part["power_shift"].to_numpy() >= power)
+        mde = float(part["odds_ratio"].iloc[hit[0]]) if hit.size else np.nan
+        sd = float(part["null_sd"].iloc[0])
+        rows.append((*cell, mde, float(np.exp(z * sd)) if np.isfinite(sd) else np.nan))
+    return pd.DataFrame(rows, columns=[*keys, "mde_or_shift", "mde_or_normal"])
+
+
+def shift_check(summary: pd.DataFrame, null_results: pd.DataFrame, world: str = "planted", *, alpha: float = 0.05,
+                keys: Sequence[str] = ("policy", "group", "estimator")) -> pd.DataFrame:
+    """The approximations of :func:`shifted_power` beside the power simulated directly where an effect is planted.
+
+    ``summary``: :func:`summarize` output including ``world``'s planted cells (truth not 0). One row per
+    planted cell: planted_or, the simulated power with its Wilson interval, power_shift and power_normal
+    at the planted odds ratio, their differences from the simulated power, and ``shift_within`` (the
+    shifted power lies inside the simulated power's 95% interval).
+    """
+    keys = list(keys)
+    planted = summary.loc[(summary["world"] == world) & summary["truth"].notna() & (summary["truth"] != 0)]
+    rows = []
+    for r in planted.itertuples(index=False):
+        cell = tuple(getattr(r, k) for k in keys)
+        mask = np.logical_and.reduce([null_results[k].to_numpy() == v for k, v in zip(keys, cell)])
+        approx = shifted_power(null_results.loc[mask], [float(np.exp(r.truth))], alpha=alpha, keys=keys)
+        if approx.empty:
+            continue
+        a = approx.iloc[0]
+        rows.append((*cell, float(np.exp(r.truth)), r.n_fits, r.rejection_rate, r.rejection_low, r.rejection_high,
+                     a["power_shift"], a["power_normal"]))
+    out = pd.DataFrame(rows, columns=[*keys, "planted_or", "n_fits", "power", "power_low", "power_high",
+                                      "power_shift", "power_normal"])
+    out["shift_minus_simulated"] = out["power_shift"] - out["power"]
+    out["normal_minus_simulated"] = out["power_normal"] - out["power"]
+    out["shift_within"] = (out["power_low"] <= out["power_shift"]) & (out["power_shift"] <= out["power_high"])
+    return out
