@@ -145,13 +145,23 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
     a rerun, in a fresh clone too, reads it instead of fitting again.
     """
     replicate = NcvsReplication(counties, spells, estimators)
-    config = {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells),
-              "simulation": SIMULATION_VERSION}
+    config = study_config(counties, spells, estimators)
+    kwargs = {} if log is None else {"log": log or None}  # log=False: silent
+    return run(replicate, worlds, replications, Path(run_dir) / study_key(config, worlds, base_seed), engine=engine,
+               workers=workers, base_seed=base_seed, config=config, compact=True, **kwargs)
+
+
+def study_config(counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS) -> dict:
+    """The engine's ``config`` of a study: estimators, the shared inputs' fingerprint, SIMULATION_VERSION."""
+    return {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells),
+            "simulation": SIMULATION_VERSION}
+
+
+def study_key(config: dict, worlds: list[World], base_seed: int) -> str:
+    """The study's folder name: a hash of the config, the seed, the options all worlds share and the planted
+    world's odds ratios (12 hex digits)."""
     shared = [k for k in world("shared", None, 1.0).params if k not in WORLD_SPECIFIC]
     common = {json.dumps({k: w.params.get(k) for k in shared}, sort_keys=True) for w in worlds}
     planted = [w.params["planted_odds_ratios"] for w in worlds if w.name == "planted"]
-    key = hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
-                                     "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
-    kwargs = {} if log is None else {"log": log or None}  # log=False: silent
-    return run(replicate, worlds, replications, Path(run_dir) / key, engine=engine, workers=workers,
-               base_seed=base_seed, config=config, compact=True, **kwargs)
+    return hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
+                                      "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
