@@ -3,7 +3,7 @@ issue 16's target (at most 8-10 s at the paper's scale on a quiet 2-core machine
 the real replication from 1 to 2 joblib workers.
 
 Usage: python benchmarks/montecarlo_replication.py [--scale 1.0] [--replications 2] [--workers-replications 4]
-                                                    [--workers-scale 0.1]
+                                                    [--workers-scale 0.1] [--baseline-rev d88cee4]
 
 Part 1 times the steps of ``montecarlo.replicate.NcvsReplication`` (draw_panel, link_exposure,
 draw_outcomes, prepare, three group fits of the between-within logit, the conditional logits) with one
@@ -11,16 +11,26 @@ BLAS thread, for --replications replications at --scale, and prints the median p
 Part 2 runs --workers-replications replications at --workers-scale through the engine with joblib x 1
 and joblib x 2 workers (fresh run folders) and prints the ratio. Both print the load average before and
 after: on a machine shared with other work the absolute times and the ratio mean little without it.
+Part 0 (with --baseline-rev, default d88cee4, the code before the string and design speed-ups of issue 16)
+times the whole replication side by side: the package as it was at that revision (``git archive`` into a
+temporary folder) and as it is now, each in its own fresh Python process, alternating, --replications
+times each at --scale, and prints the medians and the ratio old/new, and checks that both return the
+same numbers. ``--baseline-rev none`` skips it.
 Reads the canonical run's data/derived/county-covariates.parquet and policy-spells.csv (run the pipeline first).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +46,62 @@ from fedlocal.synthetic import outcomes, panel
 from fedlocal.vocab import GROUPS
 
 PLANTED = {"sc": {"latino": 1.2}, "tfm": {"latino": 1.2}}
+ONE = """
+import json, sys, time
+import pandas as pd
+from threadpoolctl import threadpool_limits
+from fedlocal.montecarlo import engine, replicate
+from fedlocal.paths import layout
+data = layout("").data
+counties = pd.read_parquet(data / "county-covariates.parquet")
+spells = pd.read_csv(data / "policy-spells.csv", dtype=str, keep_default_na=False)
+world = replicate.world("planted", json.loads(sys.argv[2]), float(sys.argv[1]))
+with threadpool_limits(1):
+    started = time.perf_counter()
+    out = replicate.NcvsReplication(counties, spells)(world, engine.seed_for(20230417, "planted", int(sys.argv[3])))
+    seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "file": replicate.__file__, "estimate": out["estimate"].tolist()}))
+"""
+
+
+def source_at(rev: str, folder: Path) -> Path:
+    """The package src/ tree as it was at git revision ``rev``, unpacked into ``folder``."""
+    archive = subprocess.run(["git", "archive", rev, "src"], capture_output=True, check=True,
+                             cwd=Path(__file__).resolve().parents[1]).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "src"
+
+
+def one_replication(src: Path, scale: float, index: int) -> dict:
+    """One replication in a fresh Python process that imports fedlocal from ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run([sys.executable, "-c", ONE, str(scale), json.dumps(PLANTED), str(index)], env=env,
+                          capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if not out["file"].startswith(str(src)):
+        raise RuntimeError(f"the subprocess imported {out['file']}, not the tree in {src}")
+    return out
+
+
+def side_by_side(rev: str, scale: float, replications: int) -> None:
+    """Part 0: the whole replication with the code at ``rev`` and with today's, alternating, ratio in one run."""
+    today = Path(__file__).resolve().parents[1] / "src"
+    times = {"old": [], "new": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        old = source_at(rev, Path(tmp))
+        for i in range(replications):
+            order = (("old", old), ("new", today)) if i % 2 == 0 else (("new", today), ("old", old))
+            results = {}
+            for name, src in order:
+                results[name] = one_replication(src, scale, i)
+                times[name].append(results[name]["seconds"])
+            same = results["old"]["estimate"] == results["new"]["estimate"]
+            print(f"  replication {i}: code at {rev} {results['old']['seconds']:.1f} s, today's "
+                  f"{results['new']['seconds']:.1f} s; same estimates: {'yes' if same else 'NO'}", flush=True)
+    old_s, new_s = statistics.median(times["old"]), statistics.median(times["new"])
+    print(f"one replication at scale {scale} (median of {replications}, one BLAS thread, fresh processes): "
+          f"code at {rev} {old_s:.1f} s, today's {new_s:.1f} s, ratio old/new {old_s / new_s:.2f}x")
 
 
 def inputs():
@@ -78,9 +144,13 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--workers-replications", type=int, default=4)
     ap.add_argument("--workers-scale", type=float, default=0.1)
+    ap.add_argument("--baseline-rev", default="d88cee4")
     args = ap.parse_args()
     counties, spells = inputs()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    if args.baseline_rev != "none":
+        print(f"\ntoday's code against the code at {args.baseline_rev}:")
+        side_by_side(args.baseline_rev, args.scale, args.replications)
 
     world = replicate.world("planted", PLANTED, args.scale)
     times = []
