@@ -81,7 +81,8 @@ worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecar
                                 first_year=first_year, last_year=last_year, cluster=cluster)
 study = replicate.run_study(counties, spells, worlds, montecarlo_replications,
                             source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
-                            workers=montecarlo_workers, base_seed=seed, log=False)
+                            workers=montecarlo_workers, base_seed=seed, log=False,
+                            committed=layout("").data / "montecarlo-replications")
 print(f"{len(worlds)} worlds x {montecarlo_replications} replications at scale {montecarlo_scale}: "
       f"{study.results['replication'].nunique()} replications per world, {len(study.results):,} fits")
 

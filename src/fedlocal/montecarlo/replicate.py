@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import warnings
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from scipy.linalg import LinAlgWarning
 from fedlocal.exposure.interviews import link_exposure
 from fedlocal.models import estimate
 from fedlocal.models.design import prepare
-from fedlocal.montecarlo.engine import MonteCarloRun, World, run
+from fedlocal.montecarlo.engine import STORE, MonteCarloRun, World, run
 from fedlocal.synthetic import outcomes, panel
 from fedlocal.vocab import GROUPS, MONTE_CARLO_WORLDS, POLICIES
 
@@ -132,7 +133,7 @@ class NcvsReplication:
 
 def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World], replications: int,
               run_dir: str | Path, *, engine: str = "serial", workers: int | None = None, base_seed: int = 20230417,
-              estimators=ESTIMATORS, log=None) -> MonteCarloRun:
+              estimators=ESTIMATORS, log=None, committed: str | Path | None = None) -> MonteCarloRun:
     """Run (or resume) the study: ``replications`` per world through the engine (``log``: the engine's
     progress lines, to stderr by default; False for none).
 
@@ -142,13 +143,23 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
     (a grid world more, a longer grid or more replications extend it), a changed one starts in a folder of
     its own instead of being refused by the engine. After a run without failures each world's replications
     are one ``replications.parquet`` (the engine's compact store), the file the canonical study commits:
-    a rerun, in a fresh clone too, reads it instead of fitting again.
+    a rerun, in a fresh clone too, reads it instead of fitting again. ``committed``: the canonical run's
+    replication folder; a run into another folder (a variant run, ``fedlocal reproduce``) starts from the
+    committed store of the same study there (its configuration hash is checked as for any resumed file).
     """
     replicate = NcvsReplication(counties, spells, estimators)
     config = study_config(counties, spells, estimators)
+    key = study_key(config, worlds, base_seed)
+    folder = Path(run_dir) / key
+    if committed is not None and (Path(committed) / key).resolve() != folder.resolve():
+        for w in worlds:  # a run folder of its own (a variant, a reproduce) starts from the committed study
+            source, target = Path(committed) / key / w.name / STORE, folder / w.name / STORE
+            if source.is_file() and not target.exists() and not any((folder / w.name).glob("rep-*.parquet")):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
     kwargs = {} if log is None else {"log": log or None}  # log=False: silent
-    return run(replicate, worlds, replications, Path(run_dir) / study_key(config, worlds, base_seed), engine=engine,
-               workers=workers, base_seed=base_seed, config=config, compact=True, **kwargs)
+    return run(replicate, worlds, replications, folder, engine=engine, workers=workers, base_seed=base_seed,
+               config=config, compact=True, **kwargs)
 
 
 def study_config(counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS) -> dict:
