@@ -154,8 +154,10 @@ SCHEMA: dict[str, Param] = {
     "msa_antidetainer_last_year": Param("int", 2017, "Last year of the metro-area anti-detainer estimates; from 2012 (the "
                                         "first adoptions) to 2017 (the last FBI table).", lo=2012, hi=2017),
     # Monte Carlo of what the design can detect (07)
-    "montecarlo_replications": Param("int", 200, "Synthetic panels drawn and fitted per Monte Carlo world (the canonical "
-                                     "study, 200 at scale 1.0, is committed and read back, not refitted).", lo=1, hi=100_000),
+    "montecarlo_replications": Param("int", 20, "Synthetic panels drawn and fitted per Monte Carlo world. The canonical "
+                                     "study (params/default.yaml: 200 at scale 1.0) is committed and read back; other "
+                                     "runs that change stage 07's inputs draw their own, by default 20 at scale 0.1 "
+                                     "(minutes, not the hour the canonical study takes on 2 cores).", lo=1, hi=100_000),
     "montecarlo_worlds": Param("choice_list", ["null", "planted"], "Monte Carlo worlds: 'null' (no effect: size, and the "
                                "power curve by shifting its estimates), 'planted' (planted_odds_ratios: power, coverage), "
                                "'grid' (optional: montecarlo_or_grid planted in every cell, power simulated point by point).",
@@ -163,7 +165,7 @@ SCHEMA: dict[str, Param] = {
     "montecarlo_or_grid": Param("float_list", [1.2, 1.5, 2.0, 3.0], "Odds ratios of the power curve: its largest is the "
                                 "figure's right end; with 'grid' in montecarlo_worlds each is also simulated as a world "
                                 "(increasing, above 1).", lo=1.0, hi=100.0),
-    "montecarlo_scale": Param("float", 1.0, "Sample size of each Monte Carlo panel relative to the paper's (1.0 = the "
+    "montecarlo_scale": Param("float", 0.1, "Sample size of each Monte Carlo panel relative to the paper's (1.0 = the "
                               "paper's scale).", lo=0.001, hi=3.0),
     "montecarlo_engine": Param("choice", "joblib", "Engine that runs the replications: 'serial', 'joblib' (processes on this "
                                "machine) or 'dask' (a local Dask cluster; needs the 'dask' extra).", choices=MONTE_CARLO_ENGINES),
