@@ -24,7 +24,10 @@
 # * the **planted** world of the default run (the odds ratios in `planted_odds_ratios`): the *power*
 #   to detect exactly the effects the canonical run plants;
 # * optionally (`grid` in `montecarlo_worlds`), worlds planting one odds ratio of `montecarlo_or_grid`
-#   in every policy × group cell, for a power curve simulated point by point.
+#   in every policy × group cell, for a power curve simulated point by point;
+# * optionally, worlds where the estimators can fail: `shocks` (the planted world with county × year
+#   shocks) and `pretrend` (no effect, but counties trending differently before their Secure
+#   Communities activation), both calibrated to police-recorded violent crime of metro areas.
 #
 # The power curve and the *minimum detectable odds ratio* at 80% power come from the null world: its
 # estimates moved by the log odds ratio, with their standard errors kept (an approximation, checked
@@ -63,11 +66,24 @@ from fedlocal.montecarlo import replicate, summary
 from fedlocal.paths import layout, output_layout
 from fedlocal.report import montecarlo as report
 from fedlocal.report import save_figure, save_table, save_variables, setup_matplotlib
+from fedlocal.synthetic import stress
 
 setup_matplotlib()
 source_dir, output = layout(input_dir), output_layout(output_dir)
 counties = pd.read_parquet(source_dir.data / "county-covariates.parquet")
 spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
+msa_crime = pd.read_csv(source_dir.data / "msa-crime.csv")
+
+# %% [markdown]
+# ## How large the stress worlds' violations are
+# The `shocks` and `pretrend` worlds take their sizes from the FBI's metro-area violent crime rates
+# (stage 06): the spread of log rates around metro and year effects, and how much the log rate of
+# metros moved per year before their Secure Communities activation relative to the others
+# (`synthetic/stress.py`). They are used only when `montecarlo_worlds` asks for those worlds.
+
+# %%
+stress_calibration = stress.calibrate(msa_crime, first_year, last_year)
+stress_calibration
 
 # %% [markdown]
 # ## The replications
@@ -78,7 +94,8 @@ spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_defa
 # %%
 worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecarlo_or_grid, montecarlo_scale,
                                 exposure_rule=exposure_rule, county_sd=county_sd, person_sd=person_sd,
-                                first_year=first_year, last_year=last_year, cluster=cluster)
+                                first_year=first_year, last_year=last_year, cluster=cluster,
+                                stress=stress_calibration)
 study = replicate.run_study(counties, spells, worlds, montecarlo_replications,
                             source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
                             workers=montecarlo_workers, base_seed=seed, log=False,
@@ -130,6 +147,6 @@ save_figure(figure, output, "power-curves")
 
 # %%
 montecarlo_variables = report.variables(cells, summarized, montecarlo_replications, montecarlo_scale,
-                                        [w.name for w in worlds], montecarlo_engine)
+                                        [w.name for w in worlds], montecarlo_engine, stress_calibration)
 save_variables(output, "montecarlo", montecarlo_variables)
 print({k: montecarlo_variables[k] for k in ("replications", "scale", "fits", "failed_fits")})

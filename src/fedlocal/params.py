@@ -160,7 +160,10 @@ SCHEMA: dict[str, Param] = {
                                      "(minutes, not the hour the canonical study takes on 2 cores).", lo=1, hi=100_000),
     "montecarlo_worlds": Param("choice_list", ["null", "planted"], "Monte Carlo worlds: 'null' (no effect: size, and the "
                                "power curve by shifting its estimates), 'planted' (planted_odds_ratios: power, coverage), "
-                               "'grid' (optional: montecarlo_or_grid planted in every cell, power simulated point by point).",
+                               "'grid' (optional: montecarlo_or_grid planted in every cell, power simulated point by point), "
+                               "'shocks' (optional: the planted world with county x year shocks), 'pretrend' (optional: no "
+                               "effect, adopting counties trending differently before adoption); the last two calibrated to "
+                               "metro police-recorded crime (synthetic/stress.py).",
                                items=MONTE_CARLO_WORLDS),
     "montecarlo_or_grid": Param("float_list", [1.2, 1.5, 2.0, 3.0], "Odds ratios of the power curve: its largest is the "
                                 "figure's right end; with 'grid' in montecarlo_worlds each is also simulated as a world "

@@ -31,7 +31,7 @@ from fedlocal.exposure.interviews import link_exposure
 from fedlocal.models import estimate
 from fedlocal.models.design import prepare
 from fedlocal.montecarlo.engine import STORE, MonteCarloRun, World, run
-from fedlocal.synthetic import outcomes, panel
+from fedlocal.synthetic import outcomes, panel, stress
 from fedlocal.vocab import GROUPS, MONTE_CARLO_WORLDS, POLICIES
 
 ESTIMATORS = ("hybrid_logit", "conditional_logit")
@@ -40,21 +40,28 @@ ESTIMATORS = ("hybrid_logit", "conditional_logit")
 # (tests/montecarlo/test_canonical_store.py recomputes a committed replication and fails when they differ.)
 SIMULATION_VERSION = 1
 # World parameters that only some worlds of a study have: they tell the worlds apart, not the study
-WORLD_SPECIFIC = ("planted_odds_ratios",)
+WORLD_SPECIFIC = ("planted_odds_ratios", "stress")
 WORLD_KINDS = MONTE_CARLO_WORLDS
+STRESS_KEYS = ("county_year_sd", "pretrend_per_year")
 COLUMNS = ["policy", "group", "estimator", "estimate", "se", "p_value", "persons", "interviews"]
 
 
 def world(name: str, planted_odds_ratios: dict | None, scale: float, *, exposure_rule: str = "any",
           county_sd: float = 0.25, person_sd: float = 0.8, first_year: int = 2005, last_year: int = 2014,
-          cluster: str = "county") -> World:
+          cluster: str = "county", stress: dict | None = None) -> World:
     """A world of the synthetic NCVS: its parameters and its truth (log planted OR per policy x group;
-    0 for every cell not planted)."""
+    0 for every cell not planted). ``stress``: ``county_year_sd`` and/or ``pretrend_per_year`` of
+    synthetic/stress.py; only worlds that have it carry the key, so the other worlds' hashes do not move."""
     planted = {p: {g: float(v) for g, v in row.items()} for p, row in (planted_odds_ratios or {}).items()}
     truth = {(p, g): math.log(planted.get(p, {}).get(g, 1.0)) for p in POLICIES for g in GROUPS}
     params = {"planted_odds_ratios": planted, "scale": float(scale), "exposure_rule": exposure_rule,
               "county_sd": float(county_sd), "person_sd": float(person_sd), "first_year": int(first_year),
               "last_year": int(last_year), "cluster": cluster}
+    if stress:
+        unknown = sorted(set(stress) - set(STRESS_KEYS))
+        if unknown:
+            raise ValueError(f"stress: unknown key(s) {unknown}; known: {', '.join(STRESS_KEYS)}")
+        params["stress"] = {k: float(v) for k, v in sorted(stress.items())}
     return World(name, params, truth)
 
 
@@ -70,12 +77,19 @@ def grid_worlds(odds_ratios, scale: float, **options) -> list[World]:
             for o in odds_ratios]
 
 
-def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float, **options) -> list[World]:
+def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float, *, stress: dict | None = None,
+                 **options) -> list[World]:
     """The worlds of a study: ``null`` (no effect anywhere: size), ``planted`` (the run's planted odds
-    ratios: power and coverage where it matters), ``grid`` (one world per odds ratio: the power curve)."""
+    ratios: power and coverage where it matters), ``grid`` (one world per odds ratio: the power curve),
+    ``shocks`` (the planted odds ratios with county x year shocks: power and coverage when counties have
+    bad years), ``pretrend`` (no effect, adopting counties trending differently before adoption: how often
+    the tests flag an effect that is not there). ``stress``: the calibrated ``county_year_sd`` and
+    ``pretrend_per_year`` (``synthetic.stress.calibrate``), needed by the last two."""
     unknown = [k for k in kinds if k not in WORLD_KINDS]
     if unknown:
         raise ValueError(f"unknown world kind(s) {unknown}; known: {', '.join(WORLD_KINDS)}")
+    if ({"shocks", "pretrend"} & set(kinds)) and not stress:
+        raise ValueError("world kinds 'shocks' and 'pretrend' need the stress calibration (synthetic.stress.calibrate)")
     out = []
     if "null" in kinds:
         out.append(world("null", None, scale, **options))
@@ -83,6 +97,11 @@ def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float,
         out.append(world("planted", planted_odds_ratios, scale, **options))
     if "grid" in kinds:
         out.extend(grid_worlds(or_grid, scale, **options))
+    if "shocks" in kinds:
+        out.append(world("shocks", planted_odds_ratios, scale, stress={"county_year_sd": stress["county_year_sd"]},
+                         **options))
+    if "pretrend" in kinds:
+        out.append(world("pretrend", None, scale, stress={"pretrend_per_year": stress["pretrend_per_year"]}, **options))
     return out
 
 
@@ -117,8 +136,18 @@ class NcvsReplication:
         rng = np.random.default_rng(seed)
         drawn = panel.draw_panel(self.counties, p["scale"], rng, first_year=p["first_year"], last_year=p["last_year"])
         interviews = drawn.interviews.join(link_exposure(drawn.interviews, self.spells, p["exposure_rule"]))
+        extra = None
+        if p.get("stress"):  # only stress worlds draw more random numbers: the others are unchanged
+            extra = np.zeros(len(interviews))
+            if p["stress"].get("county_year_sd"):
+                extra += stress.county_year_effects(interviews["county_fips"], interviews["year"],
+                                                    p["stress"]["county_year_sd"], rng)
+            if p["stress"].get("pretrend_per_year"):
+                extra += stress.pretrend_effects(interviews["county_fips"], interviews["interview_month"], self.spells,
+                                                 p["stress"]["pretrend_per_year"])
         interviews, _ = outcomes.draw_outcomes(drawn, interviews, self.counties, rng, p["planted_odds_ratios"],
-                                               county_sd=p["county_sd"], person_sd=p["person_sd"])
+                                               county_sd=p["county_sd"], person_sd=p["person_sd"],
+                                               extra_log_odds=extra)
         frame = prepare(interviews, self.counties)
         del interviews, drawn
         parts = []

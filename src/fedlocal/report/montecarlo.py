@@ -151,7 +151,7 @@ def power_curves(summary: pd.DataFrame, null_results: pd.DataFrame, max_or: floa
 
 
 def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, scale: float, worlds: list[str],
-              engine: str) -> dict:
+              engine: str, stress: dict | None = None) -> dict:
     """Stage 07's numbers for the manuscript: the study's size; per estimator, size and coverage over the null
     cells and how the null-world approximations of power agree with the power simulated at the planted odds
     ratio; per policy x group x estimator, size, coverage, power and the minimum detectable odds ratio."""
@@ -161,6 +161,17 @@ def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, sca
               "failed_fits": fmt_int(int(summary["n_failed"].sum())),
               "grid": ", ".join(fmt_num(math.exp(t), 2) for t in sorted(summary.loc[summary["world"].map(is_grid), "truth"].unique()))
               or "none"}
+    if stress:
+        values["stress_county_year_sd"] = fmt_num(stress["county_year_sd"], 3)
+        values["stress_pretrend_per_year"] = fmt_num(stress["pretrend_per_year"], 3)
+        values["stress_metros"] = fmt_int(stress["metros"])
+    for world in ("shocks", "pretrend"):
+        part = summary.loc[(summary["world"] == world) & (summary["estimator"] == "hybrid_logit")]
+        if len(part):  # a stress world: how often the between-within logit rejects, over the cells without an effect
+            nulls = part.loc[part["truth"] == 0]
+            values[f"{world}_hybrid_rejection_mean"] = fmt_pct(nulls["rejection_rate"].mean(), 1)
+            values[f"{world}_hybrid_rejection_max"] = fmt_pct(nulls["rejection_rate"].max(), 1)
+            values[f"{world}_hybrid_coverage_min"] = fmt_pct(part["coverage"].min(), 1)
     for estimator, short in ESTIMATOR_KEYS.items():
         part = table.loc[table["estimator"] == estimator]
         if "size" in part and part["size"].notna().any():

@@ -79,12 +79,13 @@ def read_planted(path: str | Path, source: str) -> pd.DataFrame | None:
 
 def draw_outcomes(panel: Panel, interviews: pd.DataFrame, counties: pd.DataFrame, rng: np.random.Generator,
                   planted_odds_ratios: dict | None = None, county_sd: float = 0.25,
-                  person_sd: float = 0.8) -> tuple[pd.DataFrame, Outcomes]:
+                  person_sd: float = 0.8, extra_log_odds: np.ndarray | None = None) -> tuple[pd.DataFrame, Outcomes]:
     """The panel's interviews with `violent` and `violent_count` drawn, in the schema, and what they came from.
 
     `interviews`: the panel's interviews with exposure columns (one per policy) linked; `counties`: the
     county covariates (fips, optional year, poverty_rate, unemployment_rate, pct_same_house); `rng`: the
-    generator that drew the panel.
+    generator that drew the panel. `extra_log_odds`: one more term per interview (e.g. the shocks or
+    pre-trends of synthetic/stress.py), added before the gradients are raked, like the county covariates.
     """
     planted = planted_table(planted_odds_ratios)
     missing = [p for p in POLICIES if p not in interviews.columns]
@@ -96,6 +97,8 @@ def draw_outcomes(panel: Panel, interviews: pd.DataFrame, counties: pd.DataFrame
     person_row = df["person_id"].to_numpy() - 1
     eta = county_sd * panel.county_propensity[county_row] + person_sd * panel.person_propensity[person_row]
     eta = eta + _county_covariate_effect(counties, df)
+    if extra_log_odds is not None:
+        eta = eta + np.asarray(extra_log_odds, dtype=float)
     log_or = np.log(planted.pivot(index="group", columns="policy", values="odds_ratio").loc[list(RACE_ETH), list(POLICIES)].to_numpy())
     targets = calibration.prevalence_targets(panel.first_year, panel.last_year)
     gradient, coefs = _rake_gradients(df, eta, targets)  # raked before the planted effects, which it must not absorb
