@@ -183,6 +183,9 @@ def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, sca
             values[f"{short}_coverage_min"] = fmt_pct(part["null_coverage"].min(), 1)
             values[f"{short}_coverage_mean"] = fmt_pct(part["null_coverage"].mean(), 1)
             values[f"{short}_null_failed"] = fmt_int(int(part["null_failed"].sum()))
+            widest = part.loc[part["null_sd_se_ratio"].idxmax()]
+            values[f"{short}_sd_se_max"] = fmt_num(widest["null_sd_se_ratio"])
+            values[f"{short}_sd_se_max_cell"] = f"{POLICY_LABELS[widest['policy']]}, {GROUP_LABELS[widest['group']]}"
         if "power_shift" in part and part["power"].notna().any():
             checked = part.loc[part["power"].notna()]
             values[f"{short}_shift_cells"] = int(len(checked))
