@@ -52,10 +52,10 @@ person_sd = 0.8
 first_year = 2005
 last_year = 2014
 cluster = "county"
-montecarlo_replications = 200
+montecarlo_replications = 20
 montecarlo_worlds = ["null", "planted"]
 montecarlo_or_grid = [1.2, 1.5, 2.0, 3.0]
-montecarlo_scale = 1.0
+montecarlo_scale = 0.1
 montecarlo_engine = "joblib"
 montecarlo_workers = 2
 
