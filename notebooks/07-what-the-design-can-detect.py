@@ -58,6 +58,7 @@ montecarlo_or_grid = [1.2, 1.5, 2.0, 3.0]
 montecarlo_scale = 0.1
 montecarlo_engine = "joblib"
 montecarlo_workers = 2
+montecarlo_pinned_spells = False
 
 # %%
 import pandas as pd
@@ -72,7 +73,19 @@ setup_matplotlib()
 source_dir, output = layout(input_dir), output_layout(output_dir)
 counties = pd.read_parquet(source_dir.data / "county-covariates.parquet")
 spells = pd.read_csv(source_dir.data / "policy-spells.csv", dtype=str, keep_default_na=False)
+pinned_spells = pd.read_csv(layout("").data / "montecarlo-inputs" / "policy-spells.csv", dtype=str, keep_default_na=False)
+study_spells = pinned_spells if montecarlo_pinned_spells else spells
 msa_crime = pd.read_csv(source_dir.data / "msa-crime.csv")
+
+# %% [markdown]
+# ## Which policy coding the panels use
+# With `montecarlo_pinned_spells` the panels use the policy spells the committed canonical study was
+# drawn with (`data/derived/montecarlo-inputs/policy-spells.csv`), so that a correction of the policy
+# coding does not refit an hour of panels. The counties whose spells differ from this run's coding:
+
+# %%
+coding_changes = replicate.spell_differences(pinned_spells, spells)
+coding_changes
 
 # %% [markdown]
 # ## How large the stress worlds' violations are
@@ -96,7 +109,7 @@ worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecar
                                 exposure_rule=exposure_rule, county_sd=county_sd, person_sd=person_sd,
                                 first_year=first_year, last_year=last_year, cluster=cluster,
                                 stress=stress_calibration)
-study = replicate.run_study(counties, spells, worlds, montecarlo_replications,
+study = replicate.run_study(counties, study_spells, worlds, montecarlo_replications,
                             source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
                             workers=montecarlo_workers, base_seed=seed, log=False,
                             committed=layout("").data / "montecarlo-replications")
@@ -147,6 +160,7 @@ save_figure(figure, output, "power-curves")
 
 # %%
 montecarlo_variables = report.variables(cells, summarized, montecarlo_replications, montecarlo_scale,
-                                        [w.name for w in worlds], montecarlo_engine, stress_calibration)
+                                        [w.name for w in worlds], montecarlo_engine, stress_calibration,
+                                        coding_changes if montecarlo_pinned_spells else None)
 save_variables(output, "montecarlo", montecarlo_variables)
 print({k: montecarlo_variables[k] for k in ("replications", "scale", "fits", "failed_fits")})

@@ -172,6 +172,10 @@ SCHEMA: dict[str, Param] = {
                               "paper's scale).", lo=0.001, hi=3.0),
     "montecarlo_engine": Param("choice", "joblib", "Engine that runs the replications: 'serial', 'joblib' (processes on this "
                                "machine) or 'dask' (a local Dask cluster; needs the 'dask' extra).", choices=MONTE_CARLO_ENGINES),
+    "montecarlo_pinned_spells": Param("bool", False, "Draw the Monte Carlo panels with the policy spells the committed "
+                                      "canonical study was drawn with (data/derived/montecarlo-inputs/policy-spells.csv) "
+                                      "instead of this run's, so that a policy-coding correction does not refit an hour of "
+                                      "panels; the stage reports in how many counties the two codings differ."),
     "montecarlo_workers": Param("int", 2, "Worker processes of the Monte Carlo engine (one BLAS thread each).", lo=1, hi=1024),
     # alternative specifications (08)
     "specifications": Param("spec_list", list(DEFAULT_SPECIFICATIONS),

@@ -30,7 +30,9 @@ def canonical():
     values = params.load(paths.PARAMS / "default.yaml")
     data = layout("").data
     counties = pd.read_parquet(data / "county-covariates.parquet")
-    spells = pd.read_csv(data / "policy-spells.csv", dtype=str, keep_default_na=False)
+    pinned = data / "montecarlo-inputs" / "policy-spells.csv"
+    spells = pd.read_csv(pinned if values["montecarlo_pinned_spells"] else data / "policy-spells.csv", dtype=str,
+                         keep_default_na=False)
     worlds = replicate.study_worlds(values["montecarlo_worlds"], values["planted_odds_ratios"],
                                     values["montecarlo_or_grid"], values["montecarlo_scale"],
                                     exposure_rule=values["exposure_rule"], county_sd=values["county_sd"],

@@ -44,3 +44,15 @@ def test_the_study_key_ignores_which_worlds_are_in_it_but_not_their_shared_optio
         config, replicate.study_worlds(["null", "planted"], planted, [2.0], 0.5), 1)
     assert replicate.study_key(config, both, 1) != replicate.study_key(
         {**config, "simulation": config["simulation"] + 1}, both, 1)
+
+
+def test_spell_differences_name_the_counties_whose_coding_changed():
+    pinned = pd.DataFrame({"fips": ["01001", "01003", "01005"], "program": ["sc", "tfm", "sc"],
+                           "start": ["2010-01-01", "2008-01-01", "2011-01-01"], "end": ["", "2012-12-31", ""]})
+    current = pinned.copy()
+    current.loc[1, "end"] = "2012-06-25"
+    current = pd.concat([current, pd.DataFrame({"fips": ["01007"], "program": ["antidetainer"],
+                                                "start": ["2014-01-01"], "end": [""]})], ignore_index=True)
+    out = replicate.spell_differences(pinned, current)
+    assert out.to_dict("records") == [{"fips": "01003", "programs": "tfm"}, {"fips": "01007", "programs": "antidetainer"}]
+    assert replicate.spell_differences(pinned, pinned).empty

@@ -105,6 +105,17 @@ def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float,
     return out
 
 
+def spell_differences(pinned: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Counties whose policy spells (program, start, end, weight) differ between two codings: fips, programs."""
+    cols = [c for c in ("fips", "program", "start", "end", "weight") if c in pinned.columns and c in current.columns]
+    a = pinned[cols].astype(str).drop_duplicates()
+    b = current[cols].astype(str).drop_duplicates()
+    both = a.merge(b, on=cols, how="outer", indicator=True)
+    changed = both.loc[both["_merge"] != "both"]
+    out = changed.groupby("fips")["program"].agg(lambda p: ", ".join(sorted(set(p)))).reset_index()
+    return out.rename(columns={"program": "programs"}).sort_values("fips").reset_index(drop=True)
+
+
 def inputs_fingerprint(counties: pd.DataFrame, spells: pd.DataFrame) -> str:
     """A short hash of the real inputs every replication shares: a change in them starts a new study
     instead of mixing replications drawn from different counties or policy timelines."""

@@ -151,7 +151,7 @@ def power_curves(summary: pd.DataFrame, null_results: pd.DataFrame, max_or: floa
 
 
 def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, scale: float, worlds: list[str],
-              engine: str, stress: dict | None = None) -> dict:
+              engine: str, stress: dict | None = None, coding_changes: pd.DataFrame | None = None) -> dict:
     """Stage 07's numbers for the manuscript: the study's size; per estimator, size and coverage over the null
     cells and how the null-world approximations of power agree with the power simulated at the planted odds
     ratio; per policy x group x estimator, size, coverage, power and the minimum detectable odds ratio."""
@@ -161,6 +161,8 @@ def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, sca
               "failed_fits": fmt_int(int(summary["n_failed"].sum())),
               "grid": ", ".join(fmt_num(math.exp(t), 2) for t in sorted(summary.loc[summary["world"].map(is_grid), "truth"].unique()))
               or "none"}
+    values["pinned_spells"] = "yes" if coding_changes is not None else "no"
+    values["pinned_counties_changed"] = fmt_int(len(coding_changes)) if coding_changes is not None else "0"
     if stress:
         values["stress_county_year_sd"] = fmt_num(stress["county_year_sd"], 3)
         values["stress_pretrend_per_year"] = fmt_num(stress["pretrend_per_year"], 3)
