@@ -62,3 +62,25 @@ def test_without_grid_worlds_the_table_has_no_grid_column_and_the_figure_draws(t
     assert "MDE OR, grid worlds" not in shown.columns and len(shown.columns) == len(shown.attrs["align"])
     figure = report.power_curves(summarized, null_results, 3.0, 40, 1.0)
     assert len(figure.axes) == 4 and all(ax.lines for ax in figure.axes)
+
+
+def test_power_curve_axis_labels_do_not_run_into_each_other():
+    """The two stacked y labels of the 2 x 2 panel each fit beside their own panel (seaborn's larger type)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fedlocal.report import setup_matplotlib
+
+    setup_matplotlib()
+    worlds = replicate.study_worlds(["null", "planted"], {"sc": {"latino": 1.5}}, [2.0], 0.1)
+    results = pd.concat([_results(w, 10) for w in worlds], ignore_index=True)
+    fig = report.power_curves(summary.summarize(results, worlds), results.loc[results["world"] == "null"], 2.5, 40, 0.1)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.yaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_ylabel()]
+    assert len(boxes) == 2
+    upper, lower = sorted(boxes, key=lambda b: -b.y0)
+    assert lower.y1 < upper.y0, "the y labels of the two rows overlap"
+    for ax in fig.axes:
+        label = ax.yaxis.label.get_window_extent(renderer)
+        assert label.y0 >= ax.get_window_extent(renderer).y0 - 2, "a y label runs below its panel"

@@ -140,8 +140,8 @@ def power_curves(summary: pd.DataFrame, null_results: pd.DataFrame, max_or: floa
         ax.minorticks_off()
     for ax in axes[1]:
         ax.set_xlabel("planted odds ratio (person-specific)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("rejecting OR = 1 at 5%")
+    for ax in axes[:, 0]:  # short enough for one panel's height: two stacked long labels ran into each other
+        ax.set_ylabel("rejection rate, 5% test")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=7)
     fig.suptitle(f"Power of the paper's design, synthetic NCVS at {fmt_num(scale, 2)} of the paper's sample "
