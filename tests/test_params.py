@@ -13,7 +13,15 @@ WINDOWS = [("msa_twfe_first_year", "msa_twfe_last_year"), ("msa_sc_staggered_fir
 
 def test_metro_windows_default_to_the_published_analysis():
     values = params.load()
-    assert [(values[first], values[last]) for first, last in WINDOWS] == [(2003, 2014), (2004, 2014), (2003, 2017)]
+    assert [(values[first], values[last]) for first, last in WINDOWS] == [(2003, 2014), (2004, 2014), (2003, 2014)]
+
+
+def test_anti_detainer_window_ends_with_the_policy_data():
+    """The policy panel ends in December 2014; later years would count later adopters as never treated."""
+    from fedlocal.data.policies.panel import LAST_MONTH
+
+    last = int(LAST_MONTH[:4])
+    assert params.load()["msa_antidetainer_last_year"] == last == params.SCHEMA["msa_antidetainer_last_year"].hi
 
 
 @pytest.mark.parametrize("first,last", WINDOWS)
@@ -25,6 +33,7 @@ def test_every_allowed_metro_window_has_years_before_and_after_the_rollout(first
     ("msa_twfe_last_year=2016", "msa_twfe_last_year"),  # SC is not coded after 2014
     ("msa_sc_staggered_first_year=2010", "msa_sc_staggered_first_year"),  # no years before the first adopters
     ("msa_antidetainer_last_year=2018", "msa_antidetainer_last_year"),  # no FBI table
+    ("msa_antidetainer_last_year=2015", "msa_antidetainer_last_year"),  # no policy data
     ("msa_antidetainer_first_year=2003.5", "msa_antidetainer_first_year"),
 ])
 def test_impossible_metro_windows_are_refused(override, key):

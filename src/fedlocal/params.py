@@ -148,11 +148,17 @@ SCHEMA: dict[str, Param] = {
                                          "most 2008, so the first adopters have years before adoption.", lo=2000, hi=2008),
     "msa_sc_staggered_last_year": Param("int", 2014, "Last year of the metro-area Callaway-Sant'Anna estimate for SC; "
                                         "2009-2014 (SC is not coded after 2014).", lo=2009, hi=2014),
+    "msa_partly_treated": Param("choice", "treated", "Metro-area Callaway-Sant'Anna: years in which an MSA is partly "
+                                "covered before it adopts (covered share above 0, below msa_adoption_share) count as "
+                                "'treated' (the adoption year moves to the first year of any coverage) or are 'dropped' "
+                                "from every comparison; both are shown in notebook 06.", choices=("treated", "drop")),
     "msa_antidetainer_first_year": Param("int", 2003, "First year of the metro-area TWFE and Callaway-Sant'Anna estimates for "
                                          "anti-detainer policies; at most 2011, before the first policy (September 2011).",
                                          lo=2000, hi=2011),
-    "msa_antidetainer_last_year": Param("int", 2017, "Last year of the metro-area anti-detainer estimates; from 2012 (the "
-                                        "first adoptions) to 2017 (the last FBI table).", lo=2012, hi=2017),
+    "msa_antidetainer_last_year": Param("int", 2014, "Last year of the metro-area anti-detainer estimates; from 2012 (the "
+                                        "first adoptions) to 2014, the last year of the policy data (adoptions after "
+                                        "2014 are not in the data, so later years would count later adopters as "
+                                        "never treated).", lo=2012, hi=2014),
     # Monte Carlo of what the design can detect (07)
     "montecarlo_replications": Param("int", 20, "Synthetic panels drawn and fitted per Monte Carlo world. The canonical "
                                      "study (params/default.yaml: 200 at scale 1.0) is committed and read back; other "

@@ -67,3 +67,18 @@ def test_crime_variables_quote_panel_coverage_and_percent_changes():
     assert (got["sc_twfe_pct"], got["sc_twfe_ci_low_pct"], got["jem_twfe_ci_high_pct"]) == ("-10.0", "-20.0", "25.0")
     assert got["sc_cs_pct"] == "-5.0" and got["ad_cs_pct"] == "0.0" and got["sc_cs_n_msas"] == "171"
     assert got["ad_mde_pct"] == "7.6" and got["ad_treated_msas"] == "33" and got["ad_pretest_p"] == "0.013"
+
+
+def test_crime_variables_quote_few_cluster_p_values_and_breakdown_values():
+    panel = pd.DataFrame({"msa_id": ["A", "A", "B"], "year": [2010, 2011, 2010]})
+    twfe_log_rate = pd.DataFrame({"term": ["sc", "jem", "tfm"], "estimate": [np.log(0.9), np.log(1.1), 0.0],
+                                  "ci_low": [np.log(0.8), np.log(1.0), -0.1], "ci_high": [np.log(0.95), np.log(1.25), 0.1]})
+    few = pd.DataFrame({"outcome": ["log violent crime rate", "log violent crime rate without rape"], "term": ["jem", "jem"],
+                        "p_value": [0.0156, 0.0079], "wild_bootstrap_p": [0.03, 0.02], "randomization_p": [0.0405, 0.011],
+                        "n_treated_units": [34, 34]})
+    honest = pd.DataFrame({"policy": ["sc", "sc", "antidetainer"], "breakdown_m_bar": [0.613, 0.613, 0.0]})
+    got = variables.crime(panel, _coverage(), twfe_log_rate, _staggered(np.log(0.95), 0.02, 171, 171, 0.0433),
+                          _staggered(0.0, 0.026, 145, 33, 0.013), [(2003, 2014), (2004, 2014), (2003, 2014)], 0.9, 0.5,
+                          few_cluster=few, honest=honest)
+    assert (got["jem_wild_p"], got["jem_ri_p"], got["jem_no_rape_cluster_p"]) == ("0.030", "0.041", "0.008")
+    assert got["jem_treated_msas"] == "34" and got["sc_breakdown_m_bar"] == "0.61" and got["ad_breakdown_m_bar"] == "0.00"

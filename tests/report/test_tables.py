@@ -100,3 +100,28 @@ def test_staggered_event_time_side_by_side():
     assert list(shown.columns) == ["Half-years since start", "Callaway–Sant'Anna, county weights (pp)",
                                    "Sun–Abraham (pp)", "Data"]
     assert shown.iloc[1, 2] == "" and shown.iloc[0, 2] == "-0.20 (-0.40, +0.00)"
+
+
+def test_police_crime_design_choices_display():
+    choices = pd.DataFrame({"policy": ["sc", "sc"], "partly_treated": ["treated", "drop"], "weights": ["none", "population"],
+                            "estimator": ["Callaway-Sant'Anna", "TWFE, same MSA-years"], "estimate": [-0.05, -0.0612],
+                            "se": [0.01, 0.02], "ci_low": [-0.07, -0.1], "ci_high": [-0.03, -0.02], "p_value": [0.001, 0.003],
+                            "n_obs": [1881, 1870], "n_units": [171, 171], "n_treated_units": [171, 171],
+                            "pretest_p": [0.04, float("nan")]})
+    shown = tables.police_crime_design_choices(choices)
+    assert shown["Partly covered years"].tolist() == ["counted as treated", "dropped"]
+    assert shown.loc[1, "Estimate"] == "-0.061" and shown.loc[0, "MSA-years"] == "1,881"
+
+
+def test_police_crime_few_cluster_and_honest_displays():
+    inference = pd.DataFrame({"outcome": ["log violent crime rate"], "term": ["jem"], "estimate": [-0.1034],
+                              "n_treated_units": [34], "p_value": [0.0156], "wild_bootstrap_p": [0.0301],
+                              "randomization_p": [0.041]})
+    shown = tables.police_crime_few_cluster(inference)
+    assert shown.loc[0, "p, wild cluster bootstrap"] == "0.030" and shown.loc[0, "Policy"] == "287(g) jail model"
+    honest = pd.DataFrame({"policy": ["sc", "sc"], "m_bar": [0.0, 1.0], "lb": [-0.06, -0.1], "ub": [-0.06, -0.02],
+                           "ci_low": [-0.09, -0.13], "ci_high": [-0.03, 0.01], "breakdown_m_bar": [0.61, 0.61],
+                           "pretest_p": [0.043, 0.043]})
+    shown = tables.police_crime_honest(honest)
+    assert shown.loc[1, "Identified set"] == "[-0.100, -0.020]" and shown.loc[0, "Breakdown M-bar"] == "0.61"
+    assert tables.police_crime_honest(honest.assign(breakdown_m_bar=np.inf)).loc[0, "Breakdown M-bar"] == "never"

@@ -333,3 +333,51 @@ def specification_odds_ratios(table: pd.DataFrame) -> pd.DataFrame:
         display[label] = [wide.loc[r, label] for r in rows]
     display["Data"] = NCVS_SOURCE_LABELS[hybrid["source"].iloc[0]]
     return _aligned(display, ["l", "l"] + ["r"] * len(labels) + ["l"])
+
+
+PARTLY_TREATED_LABELS = {"treated": "counted as treated", "drop": "dropped"}
+
+
+def police_crime_design_choices(choices: pd.DataFrame) -> pd.DataFrame:
+    """models.metro.design_choices for each policy: estimator, partly treated base years, weights side by side."""
+    display = pd.DataFrame({
+        "Policy": choices["policy"].map(POLICY_LABELS),
+        "Partly covered years": choices["partly_treated"].map(PARTLY_TREATED_LABELS),
+        "Weights": choices["weights"].map({"none": "none", "population": "population"}),
+        "Estimator": choices["estimator"],
+        "Estimate": [fmt_num(v, 3) for v in choices["estimate"]],
+        "95% CI": [f"[{fmt_num(lo, 3)}, {fmt_num(hi, 3)}]" for lo, hi in zip(choices["ci_low"], choices["ci_high"])],
+        "p": [fmt_num(v, 3) for v in choices["p_value"]],
+        "MSA-years": [fmt_int(v) for v in choices["n_obs"]],
+        "MSAs": [fmt_int(v) for v in choices["n_units"]],
+        "treated MSAs": [fmt_int(v) for v in choices["n_treated_units"]],
+    })
+    return _aligned(display, ["l"] * 4 + ["r"] * 6)
+
+
+def police_crime_few_cluster(inference: pd.DataFrame) -> pd.DataFrame:
+    """models.metro.few_cluster_inference: the clustered p-value beside the wild cluster bootstrap and randomization
+    p-values, per outcome and policy."""
+    display = pd.DataFrame({
+        "Outcome": inference["outcome"], "Policy": inference["term"].map(POLICY_LABELS),
+        "Estimate": [fmt_num(v, 3) for v in inference["estimate"]],
+        "treated MSAs": [fmt_int(v) for v in inference["n_treated_units"]],
+        "p, clustered t": [fmt_num(v, 3) for v in inference["p_value"]],
+        "p, wild cluster bootstrap": [fmt_num(v, 3) for v in inference["wild_bootstrap_p"]],
+        "p, randomization (permuted adoption)": [fmt_num(v, 3) for v in inference["randomization_p"]],
+    })
+    return _aligned(display, ["l", "l"] + ["r"] * 5)
+
+
+def police_crime_honest(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """models.metro.honest_sensitivity per policy: identified set and robust 95% interval of the average
+    post-adoption effect for each M-bar, and the breakdown value."""
+    breakdown = ["never" if np.isinf(v) else fmt_num(v, 2) for v in sensitivity["breakdown_m_bar"]]
+    display = pd.DataFrame({
+        "Policy": sensitivity["policy"].map(POLICY_LABELS), "M-bar": [fmt_num(v, 2) for v in sensitivity["m_bar"]],
+        "Identified set": [f"[{fmt_num(lo, 3)}, {fmt_num(hi, 3)}]" for lo, hi in zip(sensitivity["lb"], sensitivity["ub"])],
+        "Robust 95% CI": [f"[{fmt_num(lo, 3)}, {fmt_num(hi, 3)}]" for lo, hi in
+                          zip(sensitivity["ci_low"], sensitivity["ci_high"])],
+        "Breakdown M-bar": breakdown, "pre-trend p": [fmt_num(v, 3) for v in sensitivity["pretest_p"]],
+    })
+    return _aligned(display, ["l"] + ["r"] * 5)

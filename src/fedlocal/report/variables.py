@@ -165,11 +165,13 @@ def counties(panel: pd.DataFrame, hazard: pd.DataFrame, balance: pd.DataFrame, b
 
 def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFrame, sc_staggered: dict,
           antidetainer_staggered: dict, windows: list[tuple[int, int]], match_threshold: float,
-          adoption_share: float) -> dict:
+          adoption_share: float, few_cluster: pd.DataFrame | None = None, honest: pd.DataFrame | None = None) -> dict:
     """Stage 06: the MSA panel's size and coverage (MSAs per year over the years the analysis `windows` span), the SC
     and 287(g) jail TWFE effects (`twfe_log_rate`: models.metro.twfe on the log rate, one row per term) and the SC and
     anti-detainer Callaway-Sant'Anna effects as percent changes, their pre-trend p-values, the anti-detainer minimum
-    detectable effect."""
+    detectable effect; with `few_cluster` (models.metro.few_cluster_inference, outcome labelled) the 287(g) jail
+    model's bootstrap and randomization p-values on the log rate, with `honest` (models.metro.honest_sensitivity per
+    policy) the breakdown values."""
     first, last = min(first for first, _ in windows), max(last for _, last in windows)
     analysis_counts = coverage.loc[coverage["year"].between(first, last), "analysis"]
     by_term = twfe_log_rate.set_index("term")
@@ -193,6 +195,7 @@ def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFra
         "sc_cs_n_msas": fmt_int(sc_staggered["n_units"]), "sc_pretest_p": fmt_num(sc_staggered["pretest"]["p_value"], 3),
         "ad_treated_msas": fmt_int(antidetainer_staggered["n_treated"]),
         "ad_pretest_p": fmt_num(antidetainer_staggered["pretest"]["p_value"], 3),
+        **_crime_inference(few_cluster, honest),
     }
 
 
@@ -215,3 +218,19 @@ def specifications(summary: dict) -> dict:
     return {"count": summary["count"], "comparisons": summary["comparisons"], "verdict_changes": summary["verdict_changes"],
             **_specification_move(summary["largest"], "largest"),
             **_specification_move(summary["largest_pooled"], "largest_pooled"), "unchanged_sentence": sentence}
+
+
+def _crime_inference(few_cluster: pd.DataFrame | None, honest: pd.DataFrame | None) -> dict:
+    out = {}
+    if few_cluster is not None:
+        for label, key in (("log violent crime rate", "jem"), ("log violent crime rate without rape", "jem_no_rape")):
+            row = few_cluster.loc[(few_cluster["outcome"] == label) & (few_cluster["term"] == "jem")].iloc[0]
+            out[f"{key}_cluster_p"] = fmt_num(row["p_value"], 3)
+            out[f"{key}_wild_p"] = fmt_num(row["wild_bootstrap_p"], 3)
+            out[f"{key}_ri_p"] = fmt_num(row["randomization_p"], 3)
+            out[f"{key}_treated_msas"] = fmt_int(row["n_treated_units"])
+    if honest is not None:
+        for policy, key in (("sc", "sc"), ("antidetainer", "ad")):
+            value = honest.loc[honest["policy"] == policy, "breakdown_m_bar"].iloc[0]
+            out[f"{key}_breakdown_m_bar"] = "never" if np.isinf(value) else fmt_num(value, 2)
+    return out
