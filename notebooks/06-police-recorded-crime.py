@@ -270,7 +270,8 @@ save_figure(fig, out, "police-crime-event-study")
 # %% [markdown]
 # ## 6b. How large a violation of parallel trends would overturn the conclusions?
 #
-# The pre-trend tests above reject for both policies, so parallel trends cannot be taken as given.
+# The pre-trend tests above have little power (and rejected for both policies when the partly covered
+# year before adoption counted as untreated), so parallel trends cannot be taken as given.
 # Following Rambachan and Roth (2023), *relative magnitudes*: after adoption, the difference in trends
 # may change from one year to the next by up to M̄ times the largest such change before adoption. For
 # each M̄ the table gives the set of average post-adoption effects consistent with the estimates (the
