@@ -84,3 +84,17 @@ def test_power_curve_axis_labels_do_not_run_into_each_other():
     for ax in fig.axes:
         label = ax.yaxis.label.get_window_extent(renderer)
         assert label.y0 >= ax.get_window_extent(renderer).y0 - 2, "a y label runs below its panel"
+
+
+def test_a_planted_cell_whose_fits_all_failed_keeps_its_variables():
+    """A tiny study (the CI run) in which one estimator never converged: the manuscript's variables exist, as '–'."""
+    worlds = replicate.study_worlds(["null", "planted"], {"sc": {"latino": 1.2}}, [], 0.1)
+    results = pd.concat([_results(w, 2) for w in worlds], ignore_index=True)
+    failed = (results["estimator"] == "conditional_logit") & (results["policy"] == "sc") & (results["group"] == "latino")
+    results.loc[failed, ["estimate", "se"]] = np.nan
+    summarized = summary.summarize(results, worlds)
+    table = report.cells(summarized, results.loc[results["world"] == "null"])
+    values = report.variables(table, summarized, 40, 0.1, [w.name for w in worlds], "serial")
+    assert values["sc_latino_clogit_power"] == "–" and values["sc_latino_clogit_power_ci"] == "–"
+    assert values["sc_latino_hybrid_power"] == "5.0"
+    assert "jem_white_clogit_power" not in values  # not planted: no power to report

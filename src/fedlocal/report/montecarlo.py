@@ -204,9 +204,11 @@ def variables(table: pd.DataFrame, summary: pd.DataFrame, replications: int, sca
             values[f"{key}_mde_normal"] = fmt_num(r.mde_or_normal)
         if hasattr(r, "mde"):
             values[f"{key}_mde_grid"] = r.mde if isinstance(r.mde, str) else "n/a"
-        if hasattr(r, "power") and np.isfinite(r.power):
+        # A planted cell keeps its variables when none of its fits succeeded (a tiny study): "–", not a hole
+        if hasattr(r, "power") and (np.isfinite(r.power) or np.isfinite(getattr(r, "planted_or", np.nan))):
             values[f"{key}_power"] = fmt_pct(r.power, 1)
-            values[f"{key}_power_ci"] = f"{fmt_pct(r.power_low, 0)}–{fmt_pct(r.power_high, 0)}"
+            values[f"{key}_power_ci"] = (f"{fmt_pct(r.power_low, 0)}–{fmt_pct(r.power_high, 0)}"
+                                         if np.isfinite(r.power) else fmt_pct(r.power, 0))
             values[f"{key}_planted_or"] = fmt_num(r.planted_or)
             if hasattr(r, "power_shift"):
                 values[f"{key}_power_shift"] = fmt_pct(r.power_shift, 1)
