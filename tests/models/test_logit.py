@@ -90,3 +90,33 @@ def test_subsample_warm_start_gives_the_same_fit(data, monkeypatch):
     warm = fit_logit(X, y, list("cabz"), clusters=cl)
     np.testing.assert_allclose(warm.params, cold.params, rtol=1e-7)
     np.testing.assert_allclose(warm.se, cold.se, rtol=1e-5)
+
+
+def test_large_fit_takes_at_most_three_full_data_products(monkeypatch):
+    """Issue 18: the fit is X'WX products at heart; with a rare outcome and a few rare dummies (the NCVS case:
+    about 2% violent victimization) it must need no more than three products on all rows plus a subsample's
+    worth (the code before counted five and a bit: one for collinearity, four Newton steps)."""
+    from fedlocal.models import logit
+
+    rng = np.random.default_rng(3)
+    n, g = 240_000, 300
+    cl = rng.integers(0, g, n)
+    year = rng.integers(0, 10, n)
+    rare = rng.random(n) < 0.004
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.random(n) < 0.3, rare, rng.normal(size=g)[cl],
+                         *(year == k for k in range(1, 10)), np.zeros(n)]).astype(float)  # last column: empty
+    beta = np.array([-4.0, 0.3, 0.4, 0.8, -0.2, *np.linspace(-0.3, 0.3, 9), 0.0])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ beta)))).astype(float)
+    names = [f"x{k}" for k in range(X.shape[1])]
+    cold = fit_logit(X, y, names, clusters=cl)
+    rows = []
+    gram = logit._gram
+    monkeypatch.setattr(logit, "_gram", lambda A, w: rows.append(A.shape[0]) or gram(A, w))
+    monkeypatch.setattr(logit, "WARM_START_ROWS", 100_000)
+    warm = fit_logit(X, y, names, clusters=cl)
+    full = sum(r == n for r in rows)
+    assert full <= 3, f"{full} products on all rows"
+    assert sum(r for r in rows if r < n) <= 1.5 * n  # the subsample phase: cheaper than one and a half products
+    np.testing.assert_allclose(warm.params, cold.params, rtol=1e-8, equal_nan=True)
+    np.testing.assert_allclose(warm.se, cold.se, rtol=1e-5, equal_nan=True)
+    assert np.isnan(warm.params[-1])

@@ -53,9 +53,13 @@ def independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     return np.array(keep, dtype=int)
 
 
-def _newton(X, y, w, b, tol, max_iter, keep):
-    """Newton-Raphson from b (zero outside `keep`); returns (b, eta, information, loglik, converged, iterations)."""
-    sel = np.ix_(keep, keep)
+def _newton(X, y, w, b, tol, max_iter, keep=None):
+    """Newton-Raphson from b (zero outside `keep`); returns (b, eta, information, loglik, converged, iterations, keep).
+
+    keep=None: the independent columns are read off the first information matrix X' diag(w p (1 - p)) X, whose
+    null space is that of X'WX (p is strictly inside (0, 1)), which saves one X'WX product per fit.
+    """
+    sel = None if keep is None else np.ix_(keep, keep)
     eta = X @ b
     ll_old = float(np.sum(w * (y * eta - np.logaddexp(0, eta))))
     converged = False
@@ -63,8 +67,19 @@ def _newton(X, y, w, b, tol, max_iter, keep):
     hess = None
     for it in range(1, max_iter + 1):  # noqa: B007 (the number of steps taken is returned)
         p = special.expit(eta)
+        info = _gram(X, w * p * (1 - p))
+        if keep is None:
+            keep = independent_columns(info)
+            sel = np.ix_(keep, keep)
+            dropped = ~np.isin(np.arange(len(b)), keep)
+            if np.any(b[dropped] != 0):  # a start with weight on a collinear column: restart without it
+                b = np.where(dropped, 0.0, b)
+                eta = X @ b
+                ll_old = float(np.sum(w * (y * eta - np.logaddexp(0, eta))))
+                p = special.expit(eta)
+                info = _gram(X, w * p * (1 - p))
         grad = (X.T @ (w * (y - p)))[keep]
-        hess = _gram(X, w * p * (1 - p))[sel]
+        hess = info[sel]
         step = np.zeros_like(b)
         step[keep] = solve_step(hess, grad)
         b_new = b + step
@@ -83,7 +98,7 @@ def _newton(X, y, w, b, tol, max_iter, keep):
         if done:
             converged = True
             break
-    return b, eta, hess, ll_old, converged, it
+    return b, eta, hess, ll_old, converged, it, keep
 
 
 def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarray | None = None,
@@ -97,21 +112,24 @@ def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarra
     y = np.asarray(y, dtype=np.float64)
     n, k_all = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
-    keep = independent_columns(_gram(X, w))
     b = np.zeros(k_all)
     ybar = float(np.average(y, weights=w))
-    if len(keep) and keep[0] == 0 and np.all(X[:, 0] == 1.0) and 0 < ybar < 1:
+    if k_all and np.all(X[:, 0] == 1.0) and 0 < ybar < 1:
         b[0] = np.log(ybar / (1 - ybar))  # intercept-only start: fewer steps for a rare outcome
     if n > WARM_START_ROWS:
-        # Newton on every 8th row first: the full-data iterations then start next to the optimum and need
-        # two or three passes instead of seven or eight (same answer, about half the time). The rows are
-        # copied into one contiguous block: a strided view of a column-major X defeats BLAS, and its eight
-        # steps then cost as much as four on all rows.
-        sub = slice(None, None, 8)
-        b = _newton(np.asfortranarray(X[sub]), y[sub].copy(), w[sub].copy(), b, 1e-6, max_iter, keep)[0]
-    b, eta, hess, ll_old, converged, it = _newton(X, y, w, b, tol, max_iter, keep)
+        # Newton on a weighted subsample first: every row of the rarer outcome and every 8th of the other, the
+        # latter weighted by 8 (a consistent estimator, Manski & Lerman 1977). The rarer outcome holds nearly
+        # all the information, so this start is close enough that the full-data Newton steps need three passes
+        # instead of four (every 8th row: start off by up to 1 in a rare dummy) or eight (from zero). The rows
+        # are copied into one contiguous block: a strided view of a column-major X defeats BLAS.
+        rare = (y != 0) if ybar < 0.5 else (y != 1)
+        rows = np.flatnonzero(rare | (np.arange(n) % 8 == 0))
+        ws = w[rows] * np.where(rare[rows], 1.0, 8.0)
+        b = _newton(np.asfortranarray(X[rows]), y[rows], ws, b, 1e-6, max_iter)[0]
+    b, eta, hess, ll_old, converged, it, keep = _newton(X, y, w, b, tol, max_iter)
     p = special.expit(eta)
-    # the information at the last Newton step: the final step was below 1e-8, so it equals the one at b
+    # the information at the start of the last Newton step, whose step was negligible (below 1e-8, or a change in
+    # the log-likelihood under tol): the information at b to about 1e-6 relative
     hess_inv = invert_information(hess)
     if clusters is None:
         vc = hess_inv
