@@ -67,6 +67,9 @@ def test_a_committed_replication_is_what_todays_code_computes(canonical):
     pd.testing.assert_frame_equal(again[["policy", "group", "estimator", "persons", "interviews"]],
                                   stored[["policy", "group", "estimator", "persons", "interviews"]],
                                   check_dtype=False, obj=f"replication 0 of the null world ({FIX})")
-    for column in ("estimate", "se", "p_value"):
-        np.testing.assert_allclose(again[column].to_numpy(float), stored[column].to_numpy(float), rtol=1e-6,
+    # Newton stops within about 1e-6 of the optimum and the covariance is the information where its last step
+    # started, so a faster path to the same optimum (issue 18) moves standard errors in the sixth digit; a change to
+    # the simulation or an estimator moves every column by far more than these tolerances.
+    for column, tolerance in (("estimate", {"rtol": 1e-6}), ("se", {"rtol": 1e-5}), ("p_value", {"atol": 1e-5})):
+        np.testing.assert_allclose(again[column].to_numpy(float), stored[column].to_numpy(float), **tolerance,
                                    equal_nan=True, err_msg=f"{column} of replication 0 of the null world: {FIX}")
