@@ -38,7 +38,9 @@ def test_east_agreement_display_formats_shares_as_percent():
     got = tables.east_agreement(AGREE)
     assert got["Program"].tolist() == ["287(g) jail model", "287(g) task force", "Any 287(g) agreement"]
     assert got.loc[0, "% agree"] == "90.0" and got.loc[0, "% agree when on in either"] == "50.0"
-    assert got.loc[0, "Units compared"] == "10" and got.loc[0, "Counties (other)"] == 1
+    assert got.loc[0, "Units compared"] == "10" and got.loc[0, "Counties (other)"] == "1"
+    wide = tables.east_agreement(AGREE.assign(counties_ours=[2993, 1, 2]))
+    assert wide.loc[0, "Counties (ours)"] == "2,993"  # counts with commas in every column (the SC row's 2993)
 
 
 def test_policy_coverage_figure_draws_one_line_per_program():

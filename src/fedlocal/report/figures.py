@@ -17,7 +17,7 @@ from matplotlib import ticker
 from fedlocal.vocab import GROUP_LABELS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
 PALETTE = "colorblind"  # the project palette (report.outputs.setup_matplotlib sets it for every figure)
-TICKS = [0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0]
+TICKS = [0.05, 0.1, 0.2, 0.5, 0.8, 1.0, 1.25, 2.0, 5.0, 10.0, 20.0, 50.0]
 
 
 def _odds_axis(axis, lo: float, hi: float) -> None:
@@ -235,7 +235,7 @@ def specification_odds_ratios(table: pd.DataFrame):
                         fmt="o", ms=3.5, capsize=0, lw=1, color=color, label=label)
         ax.axvline(1, color="grey", lw=0.8)
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        _odds_axis(ax.xaxis, *ax.get_xlim())  # plain odds ratios; no 6x10^-1 minor labels
         ax.set_title(POLICY_LABELS[p], fontsize=10)
         ax.set_xlabel("within odds ratio (log scale, 95% CI)")
     axes[0].set_yticks(np.arange(len(groups)), [GROUP_LABELS[g] for g in groups])

@@ -235,6 +235,7 @@ def east_agreement(table: pd.DataFrame) -> pd.DataFrame:
         program=table["program"].map(policy_label),
         agree_share=table["agree_share"].map(fmt_pct), agree_when_on_share=table["agree_when_on_share"].map(fmt_pct),
         county_months=table["county_months"].map(fmt_int), on_either=table["on_either"].map(fmt_int),
+        counties_ours=table["counties_ours"].map(fmt_int), counties_other=table["counties_other"].map(fmt_int),
     ).rename(columns={"program": "Program", "county_months": "Units compared", "agree_share": "% agree",
                       "on_either": "Units on in either", "agree_when_on_share": "% agree when on in either",
                       "counties_ours": "Counties (ours)", "counties_other": "Counties (other)"})
