@@ -59,6 +59,10 @@ montecarlo_scale = 0.1
 montecarlo_engine = "joblib"
 montecarlo_workers = 2
 montecarlo_pinned_spells = False
+montecarlo_stress_worlds = ["harder"]
+montecarlo_stress_replications = 20
+montecarlo_stress_scale = 0.1
+synthetic_time_in_sample = 0.0
 
 # %%
 import pandas as pd
@@ -66,6 +70,7 @@ import pandas as pd
 from fedlocal.montecarlo import replicate, summary
 from fedlocal.paths import layout, output_layout
 from fedlocal.report import montecarlo as report
+from fedlocal.report import montecarlo_stress as stress_report
 from fedlocal.report import save_figure, save_table, save_variables, setup_matplotlib
 from fedlocal.synthetic import stress
 
@@ -92,11 +97,14 @@ coding_changes
 # The `shocks` and `pretrend` worlds take their sizes from the FBI's metro-area violent crime rates
 # (stage 06): the spread of log rates around metro and year effects, and how much the log rate of
 # metros moved per year before their Secure Communities activation relative to the others
-# (`synthetic/stress.py`). They are used only when `montecarlo_worlds` asks for those worlds.
+# (`synthetic/stress.py`). With `montecarlo_pinned_spells` the stress worlds keep the sizes the committed
+# stress study was drawn with (`data/derived/montecarlo-inputs/stress-calibration.json`), beside this run's.
 
 # %%
 stress_calibration = stress.calibrate(msa_crime, first_year, last_year)
-stress_calibration
+pinned_calibration_file = layout("").data / "montecarlo-inputs" / "stress-calibration.json"
+pinned_calibration = stress.read_calibration(pinned_calibration_file) if montecarlo_pinned_spells else None
+pd.DataFrame({"this run": stress_calibration, "committed stress study": pinned_calibration or {}})
 
 # %% [markdown]
 # ## The replications
@@ -108,7 +116,7 @@ stress_calibration
 worlds = replicate.study_worlds(montecarlo_worlds, planted_odds_ratios, montecarlo_or_grid, montecarlo_scale,
                                 exposure_rule=exposure_rule, county_sd=county_sd, person_sd=person_sd,
                                 first_year=first_year, last_year=last_year, cluster=cluster,
-                                stress=stress_calibration)
+                                stress=pinned_calibration or stress_calibration)
 study = replicate.run_study(counties, study_spells, worlds, montecarlo_replications,
                             source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
                             workers=montecarlo_workers, base_seed=seed, log=False,
@@ -164,3 +172,42 @@ montecarlo_variables = report.variables(cells, summarized, montecarlo_replicatio
                                         coding_changes if montecarlo_pinned_spells else None)
 save_variables(output, "montecarlo", montecarlo_variables)
 print({k: montecarlo_variables[k] for k in ("replications", "scale", "fits", "failed_fits")})
+
+# %% [markdown]
+# ## A world where the estimators can fail
+# A second study draws its own panels, at `montecarlo_stress_scale` of the paper's sample with
+# `montecarlo_stress_replications` per world (a smaller panel has fewer persons per county, not fewer
+# counties: every treated county is drawn at every scale), in `montecarlo_stress_worlds`:
+#
+# * **harder**: the planted odds ratios, with county × year shocks, counties trending before their Secure
+#   Communities activation and, when `synthetic_time_in_sample` is not 0, reporting that declines with each
+#   interview (off by default: no published size was found);
+# * **pretrend**: no effect anywhere, adopters trending before activation;
+# * **planted** (and **null**): the plain worlds at the same size, to read the stress worlds against.
+#
+# Per world and estimator: the rejection rate of the 5% test over the cells where nothing is planted
+# (pooled, with its Wilson interval, and the largest cell), over the Secure Communities cells alone (the
+# policy the pre-trend acts on), coverage of the 95% interval, and power in the planted cells. The
+# canonical study is committed like the first one and read back.
+
+# %%
+stress_sizes = {**(pinned_calibration or stress_calibration), "time_in_sample_per_interview": synthetic_time_in_sample}
+stress_worlds = replicate.study_worlds(montecarlo_stress_worlds, planted_odds_ratios, montecarlo_or_grid,
+                                       montecarlo_stress_scale, exposure_rule=exposure_rule, county_sd=county_sd,
+                                       person_sd=person_sd, first_year=first_year, last_year=last_year, cluster=cluster,
+                                       stress=stress_sizes)
+stress_study = replicate.run_study(counties, study_spells, stress_worlds, montecarlo_stress_replications,
+                                   source_dir.data / "montecarlo-replications", engine=montecarlo_engine,
+                                   workers=montecarlo_workers, base_seed=seed, log=False,
+                                   committed=layout("").data / "montecarlo-replications")
+stress_summary = summary.summarize(stress_study.results, stress_worlds)
+stress_table = stress_report.table(stress_summary)
+save_table(stress_table, output, "montecarlo-stress",
+           display=stress_report.display(stress_table, montecarlo_stress_replications, montecarlo_stress_scale))
+stress_report.display(stress_table, montecarlo_stress_replications, montecarlo_stress_scale)
+
+# %%
+stress_variables = stress_report.variables(stress_table, montecarlo_stress_replications, montecarlo_stress_scale,
+                                           [w.name for w in stress_worlds], pinned_calibration or stress_calibration,
+                                           synthetic_time_in_sample)
+save_variables(output, "stress", stress_variables)

@@ -181,8 +181,31 @@ SCHEMA: dict[str, Param] = {
     "montecarlo_pinned_spells": Param("bool", False, "Draw the Monte Carlo panels with the policy spells the committed "
                                       "canonical study was drawn with (data/derived/montecarlo-inputs/policy-spells.csv) "
                                       "instead of this run's, so that a policy-coding correction does not refit an hour of "
-                                      "panels; the stage reports in how many counties the two codings differ."),
+                                      "panels; the stage reports in how many counties the two codings differ. The stress "
+                                      "study likewise keeps the shock and pre-trend sizes it was drawn with "
+                                      "(data/derived/montecarlo-inputs/stress-calibration.json) when metro crime data change."),
     "montecarlo_workers": Param("int", 2, "Worker processes of the Monte Carlo engine (one BLAS thread each).", lo=1, hi=1024),
+    "montecarlo_stress_worlds": Param("choice_list", ["harder"], "Worlds of stage 07's second study, where the estimators "
+                                      "can fail, run beside the first at their own size (montecarlo_stress_replications, "
+                                      "montecarlo_stress_scale): 'harder' (the planted odds ratios with county x year "
+                                      "shocks, adopters trending before adoption and synthetic_time_in_sample at once), "
+                                      "'shocks', 'pretrend', and 'null' / 'planted' to set the plain worlds beside them at "
+                                      "the same size. The canonical study (params/default.yaml) is committed and read back.",
+                                      items=tuple(w for w in MONTE_CARLO_WORLDS if w != "grid")),
+    "montecarlo_stress_replications": Param("int", 20, "Synthetic panels drawn and fitted per world of the stress study "
+                                            "(montecarlo_stress_worlds); the canonical 100 are committed.", lo=1, hi=100_000),
+    "montecarlo_stress_scale": Param("float", 0.1, "Sample size of each stress-study panel relative to the paper's. A "
+                                     "smaller panel has fewer persons per county, not fewer counties: every treated county "
+                                     "is drawn at every scale.", lo=0.001, hi=3.0),
+    "synthetic_time_in_sample": Param("float", 0.0, "Stress worlds only ('harder'): decline of the log odds of reporting a "
+                                      "violent victimization per NCVS interview after the first (time-in-sample or "
+                                      "panel-conditioning effect). Default 0 = off: no published size was found. Searched: "
+                                      "Fay and Li (2010, JSM, 'Effects of unbounded interviews, time in sample, and recency "
+                                      "on reported crimes in the NCVS'), Couzens, Berzofsky and Krebs (2014, JSM, mode "
+                                      "effects and respondent fatigue), Hart, Rennison and Gibson (2005, J Quant Criminol, "
+                                      "'Revisiting respondent fatigue bias in the NCVS', about nonresponse), National "
+                                      "Research Council (2008, 2014) reviews: only abstracts and summaries were readable, "
+                                      "which say the effect exists without giving its size.", lo=0.0, hi=1.0),
     # alternative specifications (08)
     "specifications": Param("spec_list", list(DEFAULT_SPECIFICATIONS),
                             "Alternative specifications whose main-model odds ratios are shown beside this run's: each a "

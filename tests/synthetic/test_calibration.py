@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fedlocal.synthetic import calibration
 
@@ -31,3 +32,42 @@ def test_prevalence_checks_for_any_source():
     assert np.isnan(checks.loc["weighted prevalence 2012", "value"])
     target = checks.loc["weighted prevalence 2010", "target"]
     assert checks.loc["weighted prevalence 2010", "gap"] == 0.25 / target - 1
+
+
+def test_heldout_group_rates_are_typed_as_published_and_not_calibration_years():
+    from fedlocal.data import bjs
+    held = calibration.heldout_group_rates()
+    assert sorted(held["year"].unique()) == [2002, 2013]
+    assert set(held["group"]) == {"white", "black", "hispanic", "total"}
+    assert held["url"].str.startswith("https://").all() and held["document"].str.contains("Table 1").all()
+    # each year's total is BJS's published rate of that year (the check that the reproduction is BJS's series)
+    series = bjs.national_violent_rates().set_index("year")["violent_rate_per_1000_12plus"]
+    totals = held.loc[held["group"] == "total"].set_index("year")["violent_rate_per_1000_12plus"]
+    for year, total in totals.items():
+        assert total == pytest.approx(series[year], abs=0.05)
+    assert not set(held["year"]) & {2015, 2016, 2017}  # the gradients are raked to 2015-2017: held out means other years
+
+
+def _interviews_with_gaps(black_over_white, latino_over_white, n=400_000, seed=3):
+    """Interviews in 2012-2013 whose weighted prevalence ratios to white are the given ones (in expectation)."""
+    rng = np.random.default_rng(seed)
+    race = rng.choice(["white", "black", "latino"], n)
+    p = 0.01 * np.select([race == "black", race == "latino"], [black_over_white, latino_over_white], 1.0)
+    return pd.DataFrame({"year": rng.choice([2012, 2013], n), "race_eth": race, "weight": rng.uniform(500, 1500, n),
+                         "violent": (rng.random(n) < p).astype(int)})
+
+
+def test_group_gap_validation_finds_no_gap_in_a_panel_built_with_the_heldout_ratios():
+    held = calibration.heldout_group_rates().pivot(index="year", columns="group", values="violent_rate_per_1000_12plus")
+    black, latino = held.loc[2013, "black"] / held.loc[2013, "white"], held.loc[2013, "hispanic"] / held.loc[2013, "white"]
+    got = calibration.group_gap_validation(_interviews_with_gaps(black, latino)).set_index(["year", "group"])
+    assert got.loc[(2013, "black"), "bjs_heldout"] == pytest.approx(25.1 / 22.2)
+    assert abs(got.loc[(2013, "black"), "gap"]) < 0.06 and abs(got.loc[(2013, "latino"), "gap"]) < 0.06
+    assert np.isnan(got.loc[(2002, "black"), "panel_year"])  # outside the panel's years: the pooled ratio stands in
+    row = got.loc[(2002, "black")]
+    assert row["gap"] == pytest.approx(row["panel_all_years"] / row["bjs_heldout"] - 1)
+
+
+def test_group_gap_validation_flags_a_panel_without_the_gaps():
+    got = calibration.group_gap_validation(_interviews_with_gaps(0.7, 0.7)).set_index(["year", "group"])
+    assert got.loc[(2013, "black"), "gap"] < -0.3 and got.loc[(2013, "latino"), "gap"] < -0.3

@@ -89,3 +89,68 @@ def test_a_stress_world_replication_runs_and_differs_from_the_plain_one(kind):
     seed = engine.seed_for(1, "x", 0)
     a, b = rep(plain, seed), rep(stressed, seed)
     assert len(a) == len(b) == 12 and not np.allclose(a["estimate"], b["estimate"], equal_nan=True)
+
+
+def _logit_slope_by_interview(interviews):
+    """Weighted least squares of the logit of prevalence on interview number, with binomial weights: (slope, se)."""
+    g = interviews.groupby("interview_number")["violent"].agg(["sum", "count"])
+    p = g["sum"] / g["count"]
+    w = (g["count"] * p * (1 - p)).to_numpy()  # 1 / var(logit p)
+    x, y = g.index.to_numpy(float), np.log(p / (1 - p)).to_numpy()
+    xm = np.sum(w * x) / w.sum()
+    slope = np.sum(w * (x - xm) * y) / np.sum(w * (x - xm) ** 2)
+    return slope, 1 / np.sqrt(np.sum(w * (x - xm) ** 2))
+
+
+def test_time_in_sample_decline_shows_in_generated_data_within_binomial_error(counties, spells):
+    from fedlocal.exposure.interviews import link_exposure
+    from fedlocal.synthetic.outcomes import draw_outcomes
+    from fedlocal.synthetic.panel import draw_panel
+    from fixtures.synthetic_ncvs import SMALL_DESIGN
+
+    def draw(per_interview):
+        rng = np.random.default_rng(5)
+        panel = draw_panel(counties, 0.15, rng, design=SMALL_DESIGN)
+        interviews = panel.interviews.join(link_exposure(panel.interviews, spells, "any"))
+        extra = stress.time_in_sample_effects(interviews["interview_number"], per_interview)
+        out, _ = draw_outcomes(panel, interviews, counties, rng, None, county_sd=0.0, person_sd=0.0, extra_log_odds=extra)
+        return out
+
+    declining, plain = draw(0.3), draw(0.0)
+    slope, se = _logit_slope_by_interview(declining)
+    assert abs(slope + 0.3) < 3 * se + 0.03, (slope, se)  # 0.03: attenuation by the other gradients
+    slope0, se0 = _logit_slope_by_interview(plain)
+    assert abs(slope0) < 3 * se0, (slope0, se0)
+    # the decline moves reports between interviews, not the year's prevalence (the intercepts are recalibrated)
+    assert declining["violent"].mean() == pytest.approx(plain["violent"].mean(), rel=0.05)
+
+
+def test_time_in_sample_effects_are_zero_at_the_first_interview_and_refuse_interview_zero():
+    np.testing.assert_allclose(stress.time_in_sample_effects([1, 2, 7], 0.1), [0.0, -0.1, -0.6])
+    with pytest.raises(FedlocalError, match="interview_number"):
+        stress.time_in_sample_effects([0, 1], 0.1)
+
+
+def test_the_harder_world_has_every_stressor_and_time_in_sample_only_when_set():
+    calibration = {"county_year_sd": 0.15, "pretrend_per_year": 0.05, "metros": 300}
+    planted = {"sc": {"latino": 1.2}}
+    off, = replicate.study_worlds(["harder"], planted, [2.0], 0.25, stress={**calibration, "time_in_sample_per_interview": 0.0})
+    on, = replicate.study_worlds(["harder"], planted, [2.0], 0.25, stress={**calibration, "time_in_sample_per_interview": 0.02})
+    assert off.params["stress"] == {"county_year_sd": 0.15, "pretrend_per_year": 0.05}
+    assert on.params["stress"] == {"county_year_sd": 0.15, "pretrend_per_year": 0.05, "time_in_sample_per_interview": 0.02}
+    plain, = replicate.study_worlds(["planted"], planted, [2.0], 0.25)
+    assert off.truth == plain.truth and engine.config_hash(replicate.NcvsReplication, off, 1) != \
+        engine.config_hash(replicate.NcvsReplication, on, 1)
+    with pytest.raises(ValueError, match="need the stress calibration"):
+        replicate.study_worlds(["harder"], planted, [2.0], 0.25)
+
+
+def test_a_pinned_calibration_round_trips_exactly(tmp_path):
+    calibration = {"county_year_sd": 0.14877759147070843, "pretrend_per_year": 0.048734429305779925, "metros": 3}
+    path = stress.write_calibration(calibration, tmp_path / "c.json")
+    assert stress.read_calibration(path) == calibration
+    (tmp_path / "bad.json").write_text('{"metros": 3}')
+    with pytest.raises(FedlocalError, match="lacks"):
+        stress.read_calibration(tmp_path / "bad.json")
+    with pytest.raises(FedlocalError, match="not found"):
+        stress.read_calibration(tmp_path / "none.json")

@@ -42,7 +42,7 @@ SIMULATION_VERSION = 1
 # World parameters that only some worlds of a study have: they tell the worlds apart, not the study
 WORLD_SPECIFIC = ("planted_odds_ratios", "stress")
 WORLD_KINDS = MONTE_CARLO_WORLDS
-STRESS_KEYS = ("county_year_sd", "pretrend_per_year")
+STRESS_KEYS = ("county_year_sd", "pretrend_per_year", "time_in_sample_per_interview")
 COLUMNS = ["policy", "group", "estimator", "estimate", "se", "p_value", "persons", "interviews"]
 
 
@@ -83,13 +83,17 @@ def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float,
     ratios: power and coverage where it matters), ``grid`` (one world per odds ratio: the power curve),
     ``shocks`` (the planted odds ratios with county x year shocks: power and coverage when counties have
     bad years), ``pretrend`` (no effect, adopting counties trending differently before adoption: how often
-    the tests flag an effect that is not there). ``stress``: the calibrated ``county_year_sd`` and
-    ``pretrend_per_year`` (``synthetic.stress.calibrate``), needed by the last two."""
+    the tests flag an effect that is not there), ``harder`` (the planted odds ratios with every stressor at
+    once: county x year shocks, the pre-trend of adopters and, when ``stress`` gives one, a time-in-sample
+    decline of reporting). ``stress``: the calibrated ``county_year_sd`` and ``pretrend_per_year``
+    (``synthetic.stress.calibrate``), needed by the last three; optional ``time_in_sample_per_interview``
+    (only the ``harder`` world uses it, and only when it is not 0)."""
     unknown = [k for k in kinds if k not in WORLD_KINDS]
     if unknown:
         raise ValueError(f"unknown world kind(s) {unknown}; known: {', '.join(WORLD_KINDS)}")
-    if ({"shocks", "pretrend"} & set(kinds)) and not stress:
-        raise ValueError("world kinds 'shocks' and 'pretrend' need the stress calibration (synthetic.stress.calibrate)")
+    if ({"shocks", "pretrend", "harder"} & set(kinds)) and not stress:
+        raise ValueError("world kinds 'shocks', 'pretrend' and 'harder' need the stress calibration "
+                         "(synthetic.stress.calibrate)")
     out = []
     if "null" in kinds:
         out.append(world("null", None, scale, **options))
@@ -102,6 +106,17 @@ def study_worlds(kinds, planted_odds_ratios: dict | None, or_grid, scale: float,
                          **options))
     if "pretrend" in kinds:
         out.append(world("pretrend", None, scale, stress={"pretrend_per_year": stress["pretrend_per_year"]}, **options))
+    if "harder" in kinds:
+        out.append(world("harder", planted_odds_ratios, scale, stress=harder_stress(stress), **options))
+    return out
+
+
+def harder_stress(stress: dict) -> dict:
+    """The stressors of the ``harder`` world: shocks and pre-trend as calibrated, plus the time-in-sample decline
+    only when it is not 0 (so a world without it keeps the same hash whatever the default of that parameter)."""
+    out = {"county_year_sd": stress["county_year_sd"], "pretrend_per_year": stress["pretrend_per_year"]}
+    if stress.get("time_in_sample_per_interview"):
+        out["time_in_sample_per_interview"] = stress["time_in_sample_per_interview"]
     return out
 
 
@@ -156,6 +171,9 @@ class NcvsReplication:
             if p["stress"].get("pretrend_per_year"):
                 extra += stress.pretrend_effects(interviews["county_fips"], interviews["interview_month"], self.spells,
                                                  p["stress"]["pretrend_per_year"])
+            if p["stress"].get("time_in_sample_per_interview"):
+                extra += stress.time_in_sample_effects(interviews["interview_number"],
+                                                       p["stress"]["time_in_sample_per_interview"])
         interviews, _ = outcomes.draw_outcomes(drawn, interviews, self.counties, rng, p["planted_odds_ratios"],
                                                county_sd=p["county_sd"], person_sd=p["person_sd"],
                                                extra_log_odds=extra)

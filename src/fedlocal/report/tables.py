@@ -382,3 +382,17 @@ def police_crime_honest(sensitivity: pd.DataFrame) -> pd.DataFrame:
         "Breakdown M-bar": breakdown, "pre-trend p": [fmt_num(v, 3) for v in sensitivity["pretest_p"]],
     })
     return _aligned(display, ["l"] + ["r"] * 5)
+
+
+def group_gap_validation(validation: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The panel's black and Latino gaps (relative to white) beside the held-out BJS figures, gaps in %."""
+    ratio = lambda v: DASH if pd.isna(v) else f"{v:.2f}"  # noqa: E731
+    return pd.DataFrame({
+        "year (BJS, held out)": validation["year"],
+        "group": validation["group"].map(GROUP_LABELS),
+        "BJS rate ratio to white": validation["bjs_heldout"].map(ratio),
+        "calibration target (BJS 2015-17)": validation["calibration"].map(ratio),
+        f"{source} panel, that year": validation["panel_year"].map(ratio),
+        f"{source} panel, all years": validation["panel_all_years"].map(ratio),
+        "gap": validation["gap"].map(lambda g: f"{100 * g:+.1f}%"),
+    })

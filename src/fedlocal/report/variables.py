@@ -234,3 +234,14 @@ def _crime_inference(few_cluster: pd.DataFrame | None, honest: pd.DataFrame | No
             value = honest.loc[honest["policy"] == policy, "breakdown_m_bar"].iloc[0]
             out[f"{key}_breakdown_m_bar"] = "never" if np.isinf(value) else fmt_num(value, 2)
     return out
+
+
+def group_gap_validation(validation: pd.DataFrame) -> dict:
+    """``gapcheck_<group>_<year>_{bjs,panel,gap}`` and the largest absolute gap: the validation of notebook 03."""
+    values = {"gapcheck_gap_max": fmt_pct(float(validation["gap"].abs().max()), 1)}
+    for r in validation.itertuples():
+        key = f"gapcheck_{r.group}_{r.year}"
+        values[f"{key}_bjs"] = fmt_num(r.bjs_heldout)
+        values[f"{key}_panel"] = fmt_num(r.panel_year if pd.notna(r.panel_year) else r.panel_all_years)
+        values[f"{key}_gap"] = fmt_pct(r.gap, 1)
+    return values

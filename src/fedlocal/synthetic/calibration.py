@@ -15,6 +15,12 @@ years (sample redesign), so its target is interpolated between 2005 and 2007.
 
 Group gradients come from Criminal Victimization 2017, table 8 (2015-2017, the only group table in
 the registered inputs): each group's rate relative to the total, averaged over the three years.
+
+Held out of all this, to validate the group gaps: BJS violent victimization rates of white, black and
+Hispanic persons in 2002 and 2013 (data/curated/bjs_violent_rate_by_race_heldout.csv, typed from a
+secondary reproduction whose totals equal the registered BJS series). No year-by-year table of BJS rates
+by race and Hispanic origin for 2005-2014 could be read in the sources searched (BJS publishes one:
+"Violent Victimization by Race or Ethnicity, 2005-2019", NCJ 255578), so the gaps do not vary by year.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from fedlocal.synthetic.panel import PAPER_INTERVIEWS, PAPER_PERSONS, PAPER_WIND
 from fedlocal.vocab import RACE_ETH
 
 GROUP_RATES = "bjs_ncvs_tables/cv17/cv17t08.csv"
+HELDOUT_GROUP_RATES = "curated/bjs_violent_rate_by_race_heldout.csv"
+HELDOUT_GROUPS = {"black": "black", "hispanic": "latino"}  # held-out table's group -> race_eth; rates relative to white
 NOT_COMPARABLE = (2006,)
 
 # Violent victimizations a victim reports in one 6-month reference period: 1, 2, 3, 4, or a series (6-10, capped at 10).
@@ -161,3 +169,35 @@ def prevalence_checks(interviews: pd.DataFrame, first_year: int = 2005, last_yea
                         "value": prev.reindex(targets["year"]).to_numpy()})
     out["gap"] = out["value"] / out["target"] - 1
     return out
+
+
+def heldout_group_rates() -> pd.DataFrame:
+    """year, group (white, black, hispanic, total), violent_rate_per_1000_12plus and provenance: the BJS figures
+    held out of the calibration."""
+    return pd.read_csv(registry.fetch(HELDOUT_GROUP_RATES), dtype={"year": int})
+
+
+def group_gap_validation(interviews: pd.DataFrame) -> pd.DataFrame:
+    """The group gaps (black and Latino relative to white) of a panel beside BJS figures not used to set them.
+
+    One row per held-out year x group: ``bjs_heldout`` (BJS rate ratio that year), ``calibration`` (the ratio the
+    synthetic panel is raked to, BJS 2015-2017), ``panel_year`` (the panel's weighted prevalence ratio that year,
+    missing outside its window), ``panel_all_years`` (pooled over its years) and ``gap`` (the panel's ratio, that
+    year's where there is one, relative to the held-out one, minus 1). Rate ratios stand for prevalence ratios, as
+    in the calibration itself.
+    """
+    held = heldout_group_rates().pivot(index="year", columns="group", values="violent_rate_per_1000_12plus")
+    rr = relative_rates()["race_eth"]
+    by_year = weighted_prevalence(interviews, ["year", "race_eth"]).unstack()
+    pooled = weighted_prevalence(interviews, "race_eth")
+    rows = []
+    for year in held.index:
+        for bjs_group, group in HELDOUT_GROUPS.items():
+            in_window = year in by_year.index and {group, "white"} <= set(by_year.columns)
+            panel_year = float(by_year.loc[year, group] / by_year.loc[year, "white"]) if in_window else np.nan
+            panel_all = float(pooled[group] / pooled["white"])
+            observed = panel_year if in_window else panel_all
+            heldout = float(held.loc[year, bjs_group] / held.loc[year, "white"])
+            rows.append({"year": int(year), "group": group, "bjs_heldout": heldout, "calibration": rr[group] / rr["white"],
+                         "panel_year": panel_year, "panel_all_years": panel_all, "gap": observed / heldout - 1})
+    return pd.DataFrame(rows)

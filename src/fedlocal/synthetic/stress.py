@@ -15,18 +15,27 @@ metro areas (FBI Crime in the United States, ``data/msa-crime.csv`` of stage 06,
   coefficient of (years to activation, negative before it, 0 after) in a regression of metro log
   violent-crime rates on metro and year effects and an after-activation indicator.
 
+A third feature, **a time-in-sample decline** (``time_in_sample_per_interview``), lowers the log odds of
+reporting a victimization by this much with each interview after the first (panel conditioning, "respondent
+fatigue"). Its default is 0: the NCVS methodological papers found (Fay and Li 2010, JSM; Couzens, Berzofsky
+and Krebs 2014, JSM) were readable only as abstracts, which report that the effect exists but no size.
+
 Applying metro police-recorded crime to county victimization odds is an assumption: the numbers set
-the size of plausible violations, not their exact form. Neither feature is in the null or planted world
-of the canonical Monte Carlo study; they are the world kinds ``shocks`` and ``pretrend`` (see
-``montecarlo.replicate.study_worlds``).
+the size of plausible violations, not their exact form. None of these features is in the null or planted
+world of the canonical Monte Carlo study; they are the world kinds ``shocks``, ``pretrend`` and ``harder``
+(all at once; see ``montecarlo.replicate.study_worlds``).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fedlocal import FedlocalError
+from fedlocal.paths import write_atomic
 
 RATE_COLUMN = "log_violent_legacy_free_rate"  # one definition of violent crime across the years (no legacy rape)
 
@@ -89,3 +98,37 @@ def pretrend_effects(county_fips, interview_month, spells: pd.DataFrame, per_yea
     month = pd.to_datetime(pd.Series(np.asarray(interview_month).astype(str)), format="%Y-%m")
     years = ((month - start).dt.days / 365.25).to_numpy(dtype=float)
     return per_year * np.where(np.isfinite(years), np.minimum(years, 0.0), 0.0)
+
+
+def time_in_sample_effects(interview_number, per_interview: float) -> np.ndarray:
+    """-per_interview x (interview number - 1): reporting that declines with each interview after the first.
+
+    Entered like the other stressors before the year intercepts are calibrated, so each year's prevalence still
+    meets its BJS target while later interviews report less than earlier ones. No published NCVS estimate of the
+    size was found in the sources searched (see ``params.py``, ``synthetic_time_in_sample``), so the default is 0.
+    """
+    n = np.asarray(interview_number, dtype=float)
+    if np.any(n < 1):
+        raise FedlocalError("interview_number: values below 1; time in sample counts interviews from 1.")
+    return -float(per_interview) * (n - 1.0)
+
+
+def write_calibration(calibration: dict, path: str | Path) -> Path:
+    """Save a calibration (``calibrate``'s mapping) as JSON, exactly (floats round-trip), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(calibration, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def read_calibration(path: str | Path) -> dict:
+    """The calibration a committed stress study was drawn with (see ``write_calibration``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FedlocalError(f"{path} not found: the committed stress study's calibration; set montecarlo_pinned_spells: "
+                            "false to calibrate from this run's data/msa-crime.csv (a new study).")
+    calibration = json.loads(path.read_text())
+    missing = sorted({"county_year_sd", "pretrend_per_year"} - set(calibration))
+    if missing:
+        raise FedlocalError(f"{path} lacks {missing}; rewrite it with synthetic.stress.write_calibration.")
+    return calibration
