@@ -45,3 +45,11 @@ def test_display_and_variables_name_worlds_and_cells():
     assert values["harder_hybrid_sc_size"] == "30.0" and values["planted_hybrid_sc_size"] == "5.0"
     assert values["harder_hybrid_power_sc_latino"] == "40.0" and values["replications"] == 100
     assert values["county_year_sd"] == "0.149" and values["time_in_sample"] == "0.000"
+
+
+def test_a_world_without_successful_fits_shows_a_dash_not_an_empty_interval():
+    summary = _summary("harder", 0.3, 0.05)
+    summary[["n_fits", "rejection_rate", "coverage"]] = [0, np.nan, np.nan]
+    shown = rs.display(rs.table(summary), 2, 0.02)
+    assert shown.loc[0, "Size, cells without effect (95% CI)"] == rs.DASH
+    assert shown.loc[0, "Coverage (lowest cell)"] == rs.DASH

@@ -64,11 +64,12 @@ def display(stress_table: pd.DataFrame, replications: int, scale: float) -> pd.D
         "World": stress_table["world"].map(lambda w: WORLD_LABELS.get(w, w)),
         "Estimator": stress_table["estimator"].map(ESTIMATOR_LABELS),
         "Size, cells without effect (95% CI)": [
-            f"{fmt_pct(r.size, 1)} ({fmt_pct(r.size_low, 0)}–{fmt_pct(r.size_high, 0)})" for r in stress_table.itertuples()],
+            f"{fmt_pct(r.size, 1)} ({fmt_pct(r.size_low, 0)}–{fmt_pct(r.size_high, 0)})" if pd.notna(r.size) else DASH
+            for r in stress_table.itertuples()],
         "Largest cell": stress_table["size_max"].map(lambda v: fmt_pct(v, 0)),
         "Size, SC cells": stress_table["sc_size"].map(lambda v: fmt_pct(v, 1)),
         "Coverage (lowest cell)": [f"{fmt_pct(r.coverage, 1)} ({fmt_pct(r.coverage_min, 0)})"
-                                   for r in stress_table.itertuples()],
+                                   if pd.notna(r.coverage) else DASH for r in stress_table.itertuples()],
     })
     for col in [c for c in stress_table.columns if c.startswith("power_")]:
         policy, group = col.removeprefix("power_").split("_", 1)
