@@ -18,14 +18,17 @@
 # this run's.
 #
 # **How.** Each alternative is this run's parameters with one change (the run parameter `specifications`, a list of
-# `key=value` texts; by default one alternative for each contested policy coding: city policies counted for the
-# whole county, year-only anti-detainer dates on 31 December, 287(g) agreements from first operation, Secure
-# Communities ending at its November 2014 suspension, and a month counted when the program was in force on any day
-# of it). Each runs as a variant of this run — exactly what `fedlocal run --set key=value` gives a reviewer — up to
-# the models stage, in a folder of its own beside this run (`results/runs/specifications/` for the canonical run).
-# The runner copies every stage a variant shares with this run and skips a variant whose inputs have not changed
-# since it last ran, so only what a change touches is recomputed. Other choices (exposure rule, clustering, survey
-# weights) are further list items, not new code.
+# `key=value` texts; by default every defensible alternative of each choice, one at a time: the exposure rule —
+# all days, share of days, at interview —, standard errors clustered by person, survey weights, and the contested
+# policy codings — Secure Communities ending at its November 2014 suspension, city policies counted for the whole
+# county or by population share, year-only anti-detainer dates on 31 December, a month counted when the program was
+# in force on any day or only in full months, 287(g) agreements from first operation). Each runs as a variant of
+# this run — exactly what `fedlocal run --set key=value` gives a reviewer — up to the models stage, in a folder of
+# its own beside this run (`results/runs/specifications/` for the canonical run). The runner copies every stage a
+# variant shares with this run and skips a variant whose inputs have not changed since it last ran, so only what a
+# change touches is recomputed: a change of clustering or weights reruns only the models, a change of exposure rule
+# the NCVS stage and the models, a policy coding all four stages. The ninth choice, the estimator, needs no variant:
+# the conditional logit of notebook 05 is this run's within-person estimate of the same odds ratios.
 #
 # **What it can and cannot show.** With the synthetic NCVS, each variant simulates its outcomes from its own
 # coding, with the same seed and planted effects: the table shows how far the estimates move when the coding
@@ -36,7 +39,10 @@
 # %% tags=["parameters"]
 input_dir = ""
 output_dir = ""
-specifications = ["city_policies=county", "year_only_dates=december_31", "agreement_start=operation", "sc_end=suspension", "month_coding=any_day"]
+specifications = ["exposure_rule=all", "exposure_rule=share", "exposure_rule=at_interview", "cluster=person",
+                  "survey_weights=true", "sc_end=suspension", "city_policies=county", "city_policies=population_share",
+                  "year_only_dates=december_31", "month_coding=any_day", "month_coding=full_month",
+                  "agreement_start=operation"]
 
 # %%
 import matplotlib.pyplot as plt
@@ -80,6 +86,28 @@ save_figure(figure, output, "policy-coding-odds-ratios")
 plt.show()
 
 # %% [markdown]
+# ## The specification curve
+#
+# Every specification's within odds ratio for all persons and for Latino respondents (the paper's focus), per
+# policy, ordered from the smallest to the largest, with its 95% interval; below each curve, a mark for each choice
+# the specification makes (Simonsohn, Simmons and Nelson 2020). This run is red, its column shaded. Clustering by
+# person changes the interval, never the point estimate, so that specification sits beside this run at the same
+# height; a coding that leaves every interview's exposure as it was does the same.
+
+# %%
+curve = specs.curve(odds_ratios, specs.parent_run(this_run)[2], specs.estimator_rows(this_run))
+curve_summary = specs.curve_summary(curve)
+curve_display = tables.specification_curve(curve_summary)
+save_table(curve, output, "specification-curve", display=curve_display)
+print(curve_display.to_string(index=False))
+
+# %%
+rows = specs.choice_rows(curve)
+figure = figures.specification_curve(curve, rows, [specs.choice_label(k, v) for k, v in rows])
+save_figure(figure, output, "specification-curve")
+plt.show()
+
+# %% [markdown]
 # ## Numbers for the manuscript
 
 # %%
@@ -87,4 +115,10 @@ summary = specs.summary(odds_ratios)
 specification_variables = variables.specifications(summary)
 save_variables(output, "specifications", specification_variables)
 for key, value in sorted(specification_variables.items()):
+    print(f"{key}: {value}")
+
+# %%
+curve_variables = variables.specification_curve(curve_summary, specs.same_estimates(curve), rows)
+save_variables(output, "speccurve", curve_variables)
+for key, value in sorted(curve_variables.items()):
     print(f"{key}: {value}")

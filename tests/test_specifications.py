@@ -141,3 +141,144 @@ def test_a_specification_that_moves_nothing_is_named_as_such(tmp_path):
 def test_a_missing_estimate_table_is_named(tmp_path):
     with pytest.raises(specifications.SpecificationError, match="main-estimates.csv"):
         specifications.read_estimates(Layout.at(tmp_path / "nothing"))
+
+
+# The specification curve: constructed runs whose odds ratios put the specifications in a known order.
+
+def curve_inputs(tmp_path):
+    """This run (parent) and three variants with known odds ratios for all persons and Latino respondents:
+    cluster=person (this run's point estimates, wider intervals), exposure_rule=share and sc_end=suspension; and a
+    robustness table with this run's conditional logit."""
+    parent = parent_layout(tmp_path)  # all: sc 1.0, jem 2.0; latino: sc 1.2, jem 1.0
+    ors = {"cluster=person": {"all": {"sc": 1.0, "jem": 2.0}, "latino": {"sc": 1.2, "jem": 1.0}},
+           "exposure_rule=share": {"all": {"sc": 0.8, "jem": 2.5}, "latino": {"sc": 1.5, "jem": 0.9}},
+           "sc_end=suspension": {"all": {"sc": 1.1, "jem": 1.5}, "latino": {"sc": 1.2, "jem": 1.1}}}
+    runs = []
+    for text, values in ors.items():
+        layout = Layout.at(tmp_path / text.replace("=", "-"))
+        write_estimates(layout, values)
+        if text == "cluster=person":  # clustering moves the interval only
+            for name in ("main-estimates", "subgroup-estimates"):
+                f = layout.tables / f"{name}.csv"
+                d = pd.read_csv(f)
+                d["ci_low"], d["ci_high"] = d["odds_ratio"] / 2, d["odds_ratio"] * 2
+                d.to_csv(f, index=False)
+        runs.append((specifications.parse(text), layout, 1.0))
+    robustness = pd.DataFrame(
+        [{"model": "conditional_logit", "group": g, "policy": p, "estimate": 0.0, "odds_ratio": o, "ci_low": o / 1.2,
+          "ci_high": o * 1.2, "p_value": 0.01, "persons": 5, "interviews": 9, "scale": "odds ratio", "counties": "",
+          "source": "synthetic"} for g, p, o in (("all", "sc", 0.9), ("all", "jem", 3.0), ("latino", "sc", 1.3),
+                                                 ("latino", "jem", 0.5), ("black", "sc", 7.0))]
+        + [{"model": "hybrid_logit", "group": "all", "policy": "sc", "estimate": 0.0, "odds_ratio": 99.0,
+            "ci_low": 98.0, "ci_high": 100.0, "p_value": 0.0, "persons": 5, "interviews": 9, "scale": "odds ratio",
+            "counties": "", "source": "synthetic"}])
+    robustness.to_csv(parent.tables / "robustness.csv", index=False)
+    values = json.loads(parent.manifest.read_text())["params"]
+    table = specifications.collect(parent, runs)
+    return specifications.curve(table, values, specifications.estimator_rows(parent))
+
+
+def test_the_curve_ranks_every_specification_by_odds_ratio_with_this_run_marked(tmp_path):
+    curve = curve_inputs(tmp_path)
+    assert set(curve["group"]) == {"all", "latino"} and len(curve) == 2 * 2 * 5  # 4 runs + the conditional logit
+    sc_all = curve[(curve["policy"] == "sc") & (curve["group"] == "all")]
+    assert sc_all["rank"].tolist() == [1, 2, 3, 4, 5]
+    # 0.8 share < 0.9 clogit < 1.0 this run = 1.0 cluster=person (tie: this run first) < 1.1 suspension
+    assert sc_all["specification"].tolist() == ["exposure_rule=share", "estimator=conditional_logit", "",
+                                                "cluster=person", "sc_end=suspension"]
+    assert sc_all["this_run"].tolist() == [False, False, True, False, False]
+    jem_all = curve[(curve["policy"] == "jem") & (curve["group"] == "all")]
+    assert jem_all["odds_ratio"].is_monotonic_increasing and jem_all["odds_ratio"].iloc[-1] == pytest.approx(3.0)
+    # excludes 1: jem all this run 2.0 (1.33-3.0) yes; cluster=person 2.0 (1.0-4.0) no
+    jem = jem_all.set_index("specification")
+    assert jem.loc["", "excludes_one"] and not jem.loc["cluster=person", "excludes_one"]
+    assert curve.loc[curve["specification"] == "estimator=conditional_logit", "model"].eq("conditional_logit").all()
+    assert 99.0 not in curve["odds_ratio"].tolist()  # robustness rows of the hybrid model are not a second estimator
+
+
+def test_the_choice_matrix_marks_the_choices_each_specification_makes(tmp_path):
+    curve = curve_inputs(tmp_path).set_index(["policy", "group", "specification"])
+    share = curve.loc[("sc", "all", "exposure_rule=share")]
+    assert (share["choice_exposure_rule"], share["choice_sc_end"], share["choice_cluster"],
+            share["choice_estimator"]) == ("share", "window_end", "county", "hybrid_logit")
+    clogit = curve.loc[("sc", "all", "estimator=conditional_logit")]
+    assert (clogit["choice_exposure_rule"], clogit["choice_estimator"]) == ("any", "conditional_logit")
+    assert curve.loc[("sc", "all", "sc_end=suspension"), "choice_sc_end"] == "suspension"
+    rows = specifications.choice_rows(curve.reset_index())
+    # every choice with this run's value first, then each alternative used; survey weights stay at this run's only
+    assert rows[:2] == [("exposure_rule", "any"), ("exposure_rule", "share")]
+    assert ("cluster", "person") in rows and ("survey_weights", "False") in rows and ("survey_weights", "True") not in rows
+    assert rows[-2:] == [("estimator", "hybrid_logit"), ("estimator", "conditional_logit")]
+    assert specifications.choice_label("exposure_rule", "share") == "Exposure rule: share of days"
+    assert specifications.choice_label("survey_weights", "True") == "Survey weights: yes"
+    keys = [k for k, _ in rows]
+    assert variables.specification_curve(specifications.curve_summary(curve.reset_index()), [], rows)["choices"] == \
+        len({k for k in keys if keys.count(k) > 1}) == 4  # exposure rule, clustering, SC end, estimator
+
+
+def test_a_clustering_change_keeps_this_runs_point_estimates_and_only_widens_the_intervals(tmp_path):
+    curve = curve_inputs(tmp_path)
+    person = curve[curve["specification"] == "cluster=person"].set_index(["policy", "group"])
+    this = curve[curve["this_run"]].set_index(["policy", "group"])
+    assert person["same_estimate_as_this_run"].all()
+    assert (person["odds_ratio"] == this["odds_ratio"]).all() and (person["ci_low"] < this["ci_low"]).all()
+    assert not curve.loc[curve["specification"] == "sc_end=suspension", "same_estimate_as_this_run"].all()
+    assert specifications.same_estimates(curve) == ["Clustered by person"]
+    text = variables.specification_curve(specifications.curve_summary(curve), specifications.same_estimates(curve),
+                                         specifications.choice_rows(curve))
+    assert text["same_estimates_sentence"].startswith('Under "Clustered by person" every point estimate is this run')
+
+
+def test_the_curve_summary_and_table_give_rank_range_and_intervals_excluding_one(tmp_path):
+    curve = curve_inputs(tmp_path)
+    summary = specifications.curve_summary(curve).set_index(["policy", "group"])
+    jem = summary.loc[("jem", "all")]
+    assert (jem["specifications"], jem["this_run_rank"], jem["smallest"], jem["largest"]) == (5, 2, 1.5, 3.0)
+    # excluding 1 (CI or/1.5..or*1.5, clogit or/1.2..or*1.2): 2.0 yes, 2.0 person no, 2.5 yes, 1.5 no, 3.0 yes
+    assert jem["excluding_one"] == 3 and jem["above_one"] == 5
+    display = tables.specification_curve(summary.reset_index())
+    assert display.iloc[2].tolist() == ["287(g) jail model", "All persons", "5", "2.00 (2)", "2.00", "1.50–3.00",
+                                        "5 of 5", "3 of 5"]
+    text = variables.specification_curve(summary.reset_index(), [], specifications.choice_rows(curve))
+    assert (text["count"], text["jem_all_min"], text["jem_all_max"], text["jem_all_rank"]) == (5, "1.50", "3.00", 2)
+
+
+def test_the_figure_highlights_this_run_in_its_rank_and_is_written(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fedlocal.report import figures, save_figure
+
+    curve = curve_inputs(tmp_path)
+    rows = specifications.choice_rows(curve)
+    fig = figures.specification_curve(curve, rows, [specifications.choice_label(k, v) for k, v in rows])
+    assert len(fig.axes) == 2 * 2 * 2  # two policies x two groups, each a curve and a matrix
+    curve_axis = fig.axes[0]  # Secure Communities, all persons: this run is third
+    red = [line for line in curve_axis.lines if line.get_marker() == "o" and line.get_color() == "#c0392b"]
+    assert len(red) == 1 and red[0].get_xdata()[0] == 2 and red[0].get_ydata()[0] == pytest.approx(1.0)
+    points = [line.get_ydata()[0] for line in curve_axis.lines if line.get_marker() == "o"]
+    assert points == sorted(points)
+    matrix = fig.axes[1]
+    assert [t.get_text() for t in matrix.get_yticklabels()][:2] == ["Exposure rule: any day", "Exposure rule: share of days"]
+    path = save_figure(fig, Layout.at(tmp_path / "out"), "specification-curve")
+    assert path.is_file() and path.stat().st_size > 10_000
+
+
+def test_a_missing_conditional_logit_table_is_named(tmp_path):
+    with pytest.raises(specifications.SpecificationError, match="robustness.csv"):
+        specifications.estimator_rows(Layout.at(tmp_path / "nothing"))
+
+
+def test_model_only_changes_rerun_only_the_models_and_the_exposure_rule_only_ncvs_and_models():
+    stages = load_stages()
+    only = specifications.estimate_stages(stages)
+    rerun = {t: specifications.changed_stages(stages, specifications.parse(t), only)
+             for t in ("cluster=person", "survey_weights=true", "exposure_rule=share", "sc_end=suspension")}
+    assert rerun == {"cluster=person": ["models"], "survey_weights=true": ["models"],
+                     "exposure_rule=share": ["ncvs", "models"],
+                     "sc_end=suspension": ["policies", "counties", "ncvs", "models"]}
+
+
+def test_the_default_specifications_cover_every_choice_of_the_curve():
+    keys = {k for t in params.DEFAULT_SPECIFICATIONS for k in specifications.parse(t).overrides}
+    assert keys | {"estimator"} == set(specifications.CHOICES)

@@ -85,9 +85,13 @@ class Param:
     items: tuple = field(default_factory=tuple)  # allowed list items
 
 
-# The contested policy codings of issue 13, one alternative each (the default run's values are the other side).
-DEFAULT_SPECIFICATIONS = ("city_policies=county", "year_only_dates=december_31", "agreement_start=operation",
-                          "sc_end=suspension", "month_coding=any_day")
+# The defensible alternatives of the specification curve (issue 16), one choice at a time against the default run:
+# the exposure rule, clustering and survey weights (stages 03-04 rerun, the policy stages reused), and the contested
+# policy codings of issue 13 (from stage 01). The estimator is the curve's ninth choice, read from stage 05.
+DEFAULT_SPECIFICATIONS = ("exposure_rule=all", "exposure_rule=share", "exposure_rule=at_interview", "cluster=person",
+                          "survey_weights=true", "sc_end=suspension", "city_policies=county",
+                          "city_policies=population_share", "year_only_dates=december_31", "month_coding=any_day",
+                          "month_coding=full_month", "agreement_start=operation")
 SPECIFICATION_KEYS_NOT_ALLOWED = ("run_name", "specifications")  # a specification changes the analysis, not bookkeeping
 
 SCHEMA: dict[str, Param] = {

@@ -38,7 +38,9 @@ BASELINE = "This run"
 # Readable names of the coding alternatives (notebook 01's labels) and of other common choices.
 LABELS = {**{tuple(sorted(o.items())): label for label, o in ALTERNATIVES},
           (("month_coding", "any_day"),): "Months: in force on any day", (("month_coding", "full_month"),): "Months: full month",
-          (("cluster", "person"),): "Clustered by person", (("survey_weights", True),): "Survey weights"}
+          (("cluster", "person"),): "Clustered by person", (("survey_weights", True),): "Survey weights",
+          (("exposure_rule", "all"),): "Exposure: all days", (("exposure_rule", "share"),): "Exposure: share of days",
+          (("exposure_rule", "at_interview"),): "Exposure: at interview"}
 UNCHANGED = 0.005  # a specification whose every odds ratio is within 0.5% of this run's "changes nothing"
 
 
@@ -88,6 +90,19 @@ def estimate_stages(stages, tables=ESTIMATE_TABLES) -> list[str]:
                 wanted.add(n)
                 todo.append(n)
     return [s.name for s in stages if s.name in wanted]
+
+
+def changed_stages(stages, spec: Specification, only: list[str]) -> list[str]:
+    """The stages of `only` a specification reruns (the rest are copied from this run): those taking a parameter it
+    changes (pipeline.yaml `params`) and every stage downstream of them, in run order. A change of clustering or
+    weights reruns only the models; one of the exposure rule, the NCVS stage and the models."""
+    by_name = {s.name: s for s in stages}
+    changed: set[str] = set()
+    for name in only:  # run order: every need is decided first
+        stage = by_name[name]
+        if set(spec.overrides) & set(stage.params) or changed & set(stage.needs):
+            changed.add(name)
+    return [n for n in only if n in changed]
 
 
 def variants_folder(parent: Layout) -> Path:
@@ -141,7 +156,8 @@ def run_specifications(specs: list[Specification], parent: Layout, run: Callable
     if run is None:
         from fedlocal.runner import run_pipeline as run
     params_file, overrides, values = parent_run(parent)
-    only = estimate_stages(load_stages())
+    stages = load_stages()
+    only = estimate_stages(stages)
     folder = variants_folder(parent)
     done = []
     for i, spec in enumerate(specs, 1):
@@ -152,7 +168,9 @@ def run_specifications(specs: list[Specification], parent: Layout, run: Callable
         command = (f"fedlocal run --params {paths.relative_to_root(params_file)}"
                    + "".join(f" --set {o}" for o in [*overrides, *spec.changes])
                    + f" --only {' '.join(only)} --out {paths.relative_to_root(out)}")
-        say(f"[{i}/{len(specs)}] {spec.text}: {command}")
+        rerun = changed_stages(stages, spec, only)
+        say(f"[{i}/{len(specs)}] {spec.text}: {command}\n    reruns {', '.join(rerun)}; copies "
+            f"{', '.join(n for n in only if n not in rerun) or 'nothing'} from this run")
         t0 = time.monotonic()
         run(params_file, [*overrides, *spec.changes], only=only, out=out, progress=False,
             say=lambda m: say(f"    {m}"), reuse_from=reuse_sources(parent, spec))
@@ -217,3 +235,130 @@ def summary(table: pd.DataFrame) -> dict:
     return {"count": int(alt["specification"].nunique()), "comparisons": int(len(alt)),
             "verdict_changes": int(alt["verdict_differs"].sum()), "largest": _move(alt),
             "largest_pooled": _move(pooled) if len(pooled) else None, "unchanged": unchanged}
+
+
+# The specification curve (Simonsohn, Simmons and Nelson 2020): every specification's within odds ratio per policy
+# and group, ordered by estimate, with the choices each one makes. The choices it marks, in the matrix's order
+# (run parameters, plus the estimator), with readable names; a specification changing another key adds its row.
+CHOICES = {"exposure_rule": "Exposure rule", "cluster": "Clustering", "survey_weights": "Survey weights",
+           "sc_end": "SC end", "city_policies": "City policies", "year_only_dates": "Year-only dates",
+           "month_coding": "Month coding", "agreement_start": "287(g) start", "estimator": "Estimator"}
+VALUE_LABELS = {("exposure_rule", "any"): "any day", ("exposure_rule", "all"): "all days",
+                ("exposure_rule", "share"): "share of days", ("exposure_rule", "at_interview"): "at interview",
+                ("survey_weights", False): "no", ("survey_weights", True): "yes",
+                ("sc_end", "window_end"): "on through 2014", ("sc_end", "suspension"): "suspension 2014-11-20",
+                ("city_policies", "ignore"): "ignored", ("city_policies", "county"): "whole county",
+                ("city_policies", "population_share"): "population share",
+                ("year_only_dates", "july_1"): "1 July", ("year_only_dates", "january_1"): "1 January",
+                ("year_only_dates", "december_31"): "31 December", ("year_only_dates", "drop"): "dropped",
+                ("month_coding", "any_day"): "any day", ("month_coding", "majority"): "majority of days",
+                ("month_coding", "full_month"): "full month",
+                ("agreement_start", "signing"): "signing", ("agreement_start", "operation"): "first operation",
+                ("estimator", "hybrid_logit"): "between-within logit", ("estimator", "conditional_logit"): "conditional logit"}
+# The other estimator: the parent run's conditional logit (notebook 05), the within-person estimator of the same
+# odds ratios, with every other choice this run's. Variants do not rerun notebook 05 (about 50 s each).
+ESTIMATOR_TABLE = "tables/robustness.csv"
+ESTIMATOR_SPECIFICATION = "estimator=conditional_logit"
+CURVE_GROUPS = ("all", "latino")  # all persons and the paper's focus
+CURVE_COLUMNS = ("specification", "label", "model", "group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value",
+                 "source")
+SAME_ESTIMATE = 1e-9  # relative: an odds ratio this close to this run's is the same point estimate
+
+
+def estimator_rows(parent: Layout, groups=CURVE_GROUPS) -> pd.DataFrame:
+    """The parent run's conditional-logit odds ratios (tables/robustness.csv of notebook 05) as one more
+    specification of the curve: estimator = conditional logit, every other choice this run's."""
+    f = parent.resolve(ESTIMATOR_TABLE)
+    if not f.is_file():
+        raise SpecificationError(f"{f} not found: the specifications stage reads the conditional logit of the robustness "
+                                 f"stage; run it first (fedlocal run --only robustness)")
+    rows = pd.read_csv(f, dtype={"group": str, "policy": str})
+    rows = rows[(rows["model"] == "conditional_logit") & rows["group"].isin(groups)]
+    return rows.assign(specification=ESTIMATOR_SPECIFICATION, label="Conditional logit")[list(CURVE_COLUMNS)]
+
+
+def _choices_of(text: str) -> dict:
+    """The choices a specification changes (this run: none)."""
+    if text == ESTIMATOR_SPECIFICATION:
+        return {"estimator": "conditional_logit"}
+    return parse(text).overrides if text else {}
+
+
+def curve(table: pd.DataFrame, values: dict, estimator: pd.DataFrame | None = None,
+          groups=CURVE_GROUPS) -> pd.DataFrame:
+    """The specification curve as a table: per policy x group, every specification (the hybrid model of this run
+    and of each variant in `table`, from `collect`; the conditional logit in `estimator`) ranked by odds ratio
+    (1 = smallest; ties keep this run first, then the order given), with its 95% CI, whether the CI excludes 1,
+    whether it is this run, whether its point estimate is this run's (a change of clustering moves only the
+    interval), and one `choice_<key>` column per choice (CHOICES, then any other key a specification changes)."""
+    rows = table[(table["model"] == "hybrid_logit") & table["group"].isin(groups)]
+    rows = rows[list(CURVE_COLUMNS)]
+    if estimator is not None and len(estimator):
+        rows = pd.concat([rows, estimator[rows.columns]], ignore_index=True)
+    texts = list(dict.fromkeys(rows["specification"]))
+    changes = {t: _choices_of(t) for t in texts}
+    keys = list(CHOICES) + [k for t in texts for k in changes[t] if k not in CHOICES]
+    keys = list(dict.fromkeys(keys))
+    own = {k: values.get(k, "hybrid_logit" if k == "estimator" else None) for k in keys}
+    order = {t: i for i, t in enumerate(texts)}
+    out = rows.assign(this_run=rows["specification"] == "", excludes_one=[_excludes_one(lo, hi) for lo, hi in
+                                                                         zip(rows["ci_low"], rows["ci_high"])])
+    base = out[out["this_run"]].set_index(["policy", "group"])["odds_ratio"]
+    here = base.reindex(pd.MultiIndex.from_frame(out[["policy", "group"]])).to_numpy()
+    out["same_estimate_as_this_run"] = abs(out["odds_ratio"].to_numpy() / here - 1) <= SAME_ESTIMATE
+    for k in keys:
+        out[f"choice_{k}"] = [str({**own, **changes[t]}[k]) for t in out["specification"]]
+    out = out.assign(_order=out["specification"].map(order), _policy=out["policy"].map(
+        {p: i for i, p in enumerate(("sc", "jem", "tfm", "antidetainer"))}), _group=out["group"].map(
+        {g: i for i, g in enumerate(groups)}))
+    out = out.sort_values(["_policy", "_group", "odds_ratio", "this_run", "_order"],
+                          ascending=[True, True, True, False, True], kind="mergesort")
+    out.insert(0, "rank", out.groupby(["policy", "group"]).cumcount() + 1)
+    return out.drop(columns=["_order", "_policy", "_group"]).reset_index(drop=True)[
+        ["policy", "group", "rank", "specification", "label", "model", "odds_ratio", "ci_low", "ci_high", "p_value",
+         "excludes_one", "this_run", "same_estimate_as_this_run", *[f"choice_{k}" for k in keys], "source"]]
+
+
+def choice_rows(curve_table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The rows of the choice matrix: (choice key, value) for every value some specification uses, choice by choice
+    in CHOICES order, this run's value first, then the others in the order the parameter lists them."""
+    rows = []
+    this = curve_table[curve_table["this_run"]].iloc[0]
+    for column in (c for c in curve_table.columns if c.startswith("choice_")):
+        key = column.removeprefix("choice_")
+        used = set(curve_table[column])
+        allowed = [str(c) for c in (params.SCHEMA[key].choices or ())] if key in params.SCHEMA else []
+        if key == "survey_weights":
+            allowed = ["False", "True"]
+        ordered = [this[column]] + [v for v in allowed if v in used and v != this[column]] \
+            + sorted(v for v in used if v != this[column] and v not in allowed)
+        rows += [(key, v) for v in ordered]
+    return rows
+
+
+def choice_label(key: str, value: str) -> str:
+    """'Exposure rule: any day' for the matrix row of `key` = `value` (value as the curve table stores it)."""
+    typed = {"True": True, "False": False}.get(value, value) if key == "survey_weights" else value
+    return f"{CHOICES.get(key, key)}: {VALUE_LABELS.get((key, typed), value)}"
+
+
+def curve_summary(curve_table: pd.DataFrame) -> pd.DataFrame:
+    """Per policy x group: specifications, this run's odds ratio and rank, median, smallest and largest odds ratio,
+    and how many 95% intervals exclude 1 (what the manuscript quotes)."""
+    out = []
+    for (policy, group), cell in curve_table.groupby(["policy", "group"], sort=False):
+        this = cell[cell["this_run"]].iloc[0]
+        out.append({"policy": policy, "group": group, "specifications": len(cell), "this_run": this["odds_ratio"],
+                    "this_run_rank": int(this["rank"]), "median": float(cell["odds_ratio"].median()),
+                    "smallest": float(cell["odds_ratio"].min()), "largest": float(cell["odds_ratio"].max()),
+                    "excluding_one": int(cell["excludes_one"].sum()),
+                    "above_one": int((cell["odds_ratio"] > 1).sum())})
+    return pd.DataFrame(out)
+
+
+def same_estimates(curve_table: pd.DataFrame) -> list[str]:
+    """Labels of the specifications whose point estimates are this run's in every cell of the curve (e.g. a change
+    of clustering, which moves only the intervals), in the order they appear."""
+    alt = curve_table[~curve_table["this_run"]]
+    same = alt.groupby("label", sort=False)["same_estimate_as_this_run"].all()
+    return [label for label, s in same.items() if s]

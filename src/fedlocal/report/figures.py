@@ -246,3 +246,64 @@ def specification_odds_ratios(table: pd.DataFrame):
     fig.suptitle(f"Main-model odds ratios under each alternative specification ({source})")
     fig.tight_layout(rect=(0, 0.06 * (1 + (len(labels) - 1) // 3), 1, 1))
     return fig
+
+
+def specification_curve(curve: pd.DataFrame, rows: list[tuple[str, str]], row_labels: list[str],
+                        groups=("all", "latino")):
+    """The specification curve (fedlocal.specifications.curve) in the layout of Simonsohn, Simmons and Nelson (2020)
+    and of `specr` / `specification_curve`: per policy (columns) and group (row pairs), the within odds ratios of
+    every specification ordered by estimate, with 95% CIs and a line at 1, and below them the choice matrix, a
+    mark where the specification makes that choice (`rows`: (choice key, value) pairs, `row_labels` their names).
+    This run's specification is drawn in red, its column shaded; others dark when the CI excludes 1, grey when not.
+
+    Own matplotlib code, not the `specification_curve` package: that package fits its own regressions from a data
+    frame and plots those, while these estimates come from variant pipeline runs (and one from another stage), so
+    only its plotting convention carries over.
+    """
+    policies = [p for p in POLICIES if p in set(curve["policy"])]
+    groups = [g for g in groups if g in set(curve["group"])]
+    n_rows = len(rows)
+    height = len(groups) * (2.3 + 0.15 * n_rows + 0.7)
+    fig = plt.figure(figsize=(3.1 * len(policies) + 2.2, height))
+    grid = fig.add_gridspec(3 * len(groups), len(policies), height_ratios=[2.3, 0.15 * n_rows, 0.7] * len(groups),
+                            hspace=0.06, wspace=0.12, top=1 - 0.5 / height, bottom=0.02)
+    highlight, shown, faint = "#c0392b", "#1f3b73", "#9a9a9a"
+    boundaries = [i for i in range(1, n_rows) if rows[i][0] != rows[i - 1][0]]
+    for gi, group in enumerate(groups):
+        for pi, policy in enumerate(policies):
+            cell = curve[(curve["policy"] == policy) & (curve["group"] == group)].sort_values("rank")
+            x = np.arange(len(cell))
+            top = fig.add_subplot(grid[3 * gi, pi])
+            bottom = fig.add_subplot(grid[3 * gi + 1, pi], sharex=top)
+            colors = [highlight if t else shown if e else faint for t, e in zip(cell["this_run"], cell["excludes_one"])]
+            for xi, (_, r), c in zip(x, cell.iterrows(), colors):
+                top.plot([xi, xi], [r["ci_low"], r["ci_high"]], color=c, lw=1.2)
+                top.plot(xi, r["odds_ratio"], "o", color=c, ms=5.5 if r["this_run"] else 4)
+            top.axhline(1, color="black", lw=0.8, ls="--")
+            top.set_yscale("log")
+            _odds_axis(top.yaxis, float(cell["ci_low"].min()), float(cell["ci_high"].max()))
+            top.set_title(f"{POLICY_LABELS[policy]}: {GROUP_LABELS[group]}", fontsize=9.5)
+            top.tick_params(labelbottom=False, labelsize=8)
+            if pi == 0:
+                top.set_ylabel("within odds ratio\n(95% CI, log scale)", fontsize=8.5)
+            for xi in x[cell["this_run"].to_numpy()]:
+                for ax in (top, bottom):
+                    ax.axvspan(xi - 0.5, xi + 0.5, color=highlight, alpha=0.12, lw=0)
+            for ri, (key, value) in enumerate(rows):
+                used = (cell[f"choice_{key}"] == value).to_numpy()
+                bottom.scatter(x[used], np.full(used.sum(), ri), s=14, marker="s",
+                               c=[highlight if t else "black" for t in cell["this_run"].to_numpy()[used]])
+            for b in boundaries:
+                bottom.axhline(b - 0.5, color="#d0d0d0", lw=0.6)
+            bottom.set_ylim(n_rows - 0.5, -0.5)
+            bottom.set_yticks(np.arange(n_rows), row_labels if pi == 0 else [])
+            bottom.tick_params(axis="y", labelsize=7.5, length=0)
+            bottom.set_xlim(-0.7, len(cell) - 0.3)
+            bottom.set_xticks(x, [str(i + 1) for i in x] if len(x) <= 20 else [])
+            bottom.tick_params(axis="x", labelsize=6.5, length=0)
+            bottom.grid(False)
+            if gi == len(groups) - 1:
+                bottom.set_xlabel("specifications, ordered by odds ratio", fontsize=8.5)
+    fig.suptitle(f"Specification curve: within odds ratios under each defensible choice "
+                 f"({NCVS_SOURCE_LABELS[curve['source'].iloc[0]]})", y=1 - 0.1 / height)
+    return fig

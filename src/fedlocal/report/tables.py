@@ -336,6 +336,22 @@ def specification_odds_ratios(table: pd.DataFrame) -> pd.DataFrame:
     return _aligned(display, ["l", "l"] + ["r"] * len(labels) + ["l"])
 
 
+def specification_curve(summary: pd.DataFrame) -> pd.DataFrame:
+    """fedlocal.specifications.curve_summary as printed: per policy and group the number of specifications, this
+    run's odds ratio with its rank among them (1 = smallest), the median and range of the odds ratios, and how many
+    95% intervals exclude 1."""
+    display = pd.DataFrame({
+        "Policy": summary["policy"].map(POLICY_LABELS), "Group": summary["group"].map(GROUP_LABELS),
+        "Specifications": [fmt_int(n) for n in summary["specifications"]],
+        "This run (rank)": [f"{fmt_num(o, 2)} ({r})" for o, r in zip(summary["this_run"], summary["this_run_rank"])],
+        "Median": [fmt_num(v, 2) for v in summary["median"]],
+        "Range": [f"{fmt_num(lo, 2)}–{fmt_num(hi, 2)}" for lo, hi in zip(summary["smallest"], summary["largest"])],
+        "Above 1": [f"{a} of {n}" for a, n in zip(summary["above_one"], summary["specifications"])],
+        "CI excludes 1": [f"{e} of {n}" for e, n in zip(summary["excluding_one"], summary["specifications"])],
+    })
+    return _aligned(display, ["l", "l", "r", "r", "r", "r", "r", "r"])
+
+
 PARTLY_TREATED_LABELS = {"treated": "counted as treated", "drop": "dropped"}
 
 

@@ -220,6 +220,28 @@ def specifications(summary: dict) -> dict:
             **_specification_move(summary["largest_pooled"], "largest_pooled"), "unchanged_sentence": sentence}
 
 
+def specification_curve(summary: pd.DataFrame, same: list[str], rows: list[tuple[str, str]]) -> dict:
+    """Stage 08's specification curve for the text: the number of specifications and of choices varied (choices with
+    more than one row in the matrix, `rows`), per policy
+    and group (keys `<policy>_<group>_...`) this run's odds ratio and rank, the range, and how many intervals
+    exclude 1; and a sentence naming the specifications whose point estimates are this run's in every cell."""
+    keys = [k for k, _ in rows]
+    out = {"count": int(summary["specifications"].max()) if len(summary) else 0,
+           "choices": len({k for k in keys if keys.count(k) > 1})}
+    for r in summary.itertuples():
+        key = f"{r.policy}_{r.group}"
+        out |= {f"{key}_this_run": fmt_num(r.this_run, 2), f"{key}_rank": int(r.this_run_rank),
+                f"{key}_min": fmt_num(r.smallest, 2), f"{key}_max": fmt_num(r.largest, 2),
+                f"{key}_median": fmt_num(r.median, 2), f"{key}_excluding_one": int(r.excluding_one),
+                f"{key}_above_one": int(r.above_one)}
+    names = " and ".join(f'"{u}"' for u in same) if len(same) <= 2 else \
+        ", ".join(f'"{u}"' for u in same[:-1]) + f', and "{same[-1]}"'
+    out["same_estimates_sentence"] = "" if not same else (
+        f"Under {names} every point estimate is this run's (only the intervals differ), so "
+        f"{'it sits' if len(same) == 1 else 'they sit'} beside this run on every curve.")
+    return out
+
+
 def _crime_inference(few_cluster: pd.DataFrame | None, honest: pd.DataFrame | None) -> dict:
     out = {}
     if few_cluster is not None:
