@@ -205,3 +205,20 @@ def test_a_restricted_run_releases_only_disclosure_safe_outputs(ci_run, tmp_path
     bundle = (run / "disclosure" / "review-bundle.md").read_text()
     assert "CONFIDENTIAL" in bundle and "tables/main-estimates.csv" in bundle and "variables/ncvs.yml" in bundle
     assert (run / "disclosure" / "review-bundle.csv").is_file()
+
+
+def test_the_ci_specification_curve_reuses_every_stage_its_model_only_variant_shares(ci_run):
+    """params/ci.yaml's one specification, cluster=person, changes only the models: its variant copies policies,
+    counties and ncvs from the CI run and runs the models; on the curve it has this run's point estimates (only the
+    interval moves), beside the conditional logit of stage 05."""
+    variant = json.loads((ci_run / "specifications" / "cluster-person" / "manifest.json").read_text())
+    reused = {name for name, rec in variant["stages"].items() if "reused_from" in rec}
+    assert reused == {"policies", "counties", "ncvs"} and "models" in variant["stages"]
+    assert all(variant["stages"][n]["reused_from"].endswith("manifest.json") for n in reused)
+    curve = pd.read_csv(ci_run / "tables" / "specification-curve.csv").fillna({"specification": ""})
+    assert set(curve["specification"]) == {"", "cluster=person", "estimator=conditional_logit"}
+    assert curve.groupby(["policy", "group"])["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1))).all()
+    assert curve.groupby(["policy", "group"])["odds_ratio"].apply(lambda o: o.is_monotonic_increasing).all()
+    person = curve[curve["specification"] == "cluster=person"]
+    assert person["same_estimate_as_this_run"].all() and curve.loc[curve["this_run"], "specification"].eq("").all()
+    assert (ci_run / "figures" / "specification-curve.png").stat().st_size > 10_000

@@ -168,7 +168,8 @@ def curve_inputs(tmp_path):
         [{"model": "conditional_logit", "group": g, "policy": p, "estimate": 0.0, "odds_ratio": o, "ci_low": o / 1.2,
           "ci_high": o * 1.2, "p_value": 0.01, "persons": 5, "interviews": 9, "scale": "odds ratio", "counties": "",
           "source": "synthetic"} for g, p, o in (("all", "sc", 0.9), ("all", "jem", 3.0), ("latino", "sc", 1.3),
-                                                 ("latino", "jem", 0.5), ("black", "sc", 7.0))]
+                                                 ("latino", "jem", 0.5), ("black", "sc", 7.0),
+                                                 ("latino", "tfm", float("nan")))]
         + [{"model": "hybrid_logit", "group": "all", "policy": "sc", "estimate": 0.0, "odds_ratio": 99.0,
             "ci_low": 98.0, "ci_high": 100.0, "p_value": 0.0, "persons": 5, "interviews": 9, "scale": "odds ratio",
             "counties": "", "source": "synthetic"}])
@@ -194,6 +195,7 @@ def test_the_curve_ranks_every_specification_by_odds_ratio_with_this_run_marked(
     assert jem.loc["", "excludes_one"] and not jem.loc["cluster=person", "excludes_one"]
     assert curve.loc[curve["specification"] == "estimator=conditional_logit", "model"].eq("conditional_logit").all()
     assert 99.0 not in curve["odds_ratio"].tolist()  # robustness rows of the hybrid model are not a second estimator
+    assert "tfm" not in set(curve["policy"])  # a failed fit (no odds ratio) is left off its curve
 
 
 def test_the_choice_matrix_marks_the_choices_each_specification_makes(tmp_path):

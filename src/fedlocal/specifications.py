@@ -295,6 +295,7 @@ def curve(table: pd.DataFrame, values: dict, estimator: pd.DataFrame | None = No
     rows = rows[list(CURVE_COLUMNS)]
     if estimator is not None and len(estimator):
         rows = pd.concat([rows, estimator[rows.columns]], ignore_index=True)
+    rows = rows.dropna(subset=["odds_ratio"])  # a fit that failed in a cell (a tiny CI sample) has no place on its curve
     texts = list(dict.fromkeys(rows["specification"]))
     changes = {t: _choices_of(t) for t in texts}
     keys = list(CHOICES) + [k for t in texts for k in changes[t] if k not in CHOICES]
