@@ -224,7 +224,7 @@ def specification_odds_ratios(table: pd.DataFrame):
     hybrid = table[table["model"] == "hybrid_logit"]
     labels = list(dict.fromkeys(hybrid["label"]))
     groups = [g for g in ("all", "latino", "black", "white") if g in set(hybrid["group"])]
-    colors = plt.cm.tab10(np.arange(len(labels)) % 10)
+    colors = plt.cm.tab20(np.arange(len(labels)) % 20)  # up to 20 specifications, each its own colour
     fig, axes = plt.subplots(1, len(POLICIES), figsize=(13, 1.0 * len(groups) + 2.2), sharey=True)
     step = 0.8 / max(len(labels), 1)
     for ax, p in zip(axes, POLICIES):
