@@ -57,3 +57,19 @@ def test_group_differences_detect_a_latino_only_effect(frame):
     assert d.loc[("sc", "latino vs white"), "p_value"] < 0.001
     assert d.loc[("sc", "latino vs white"), "or_ratio"] == pytest.approx(2.0, rel=0.35)
     assert d.loc[("sc", "latino = black = white"), "p_value"] < 0.001
+
+
+def test_random_intercept_beside_pooled_on_the_same_sampled_persons():
+    s = simulate(3000, 60, {"tfm": {g: 2.0 for g in ("latino", "black", "white", "other")}}, seed=5, person_sd=1.0)
+    frame = prepare(s.interviews, s.covariates)
+    assert len(estimate.person_sample(frame, 0, 1)) == len(frame)
+    sample = estimate.person_sample(frame, 1200, 1)
+    assert sample["person_id"].nunique() == 1200
+    assert sample.equals(estimate.person_sample(frame, 1200, 1))  # the seed decides the sample
+    est, summary = estimate.random_intercept_comparison(frame, 1200, 5, seed=1, policies=("sc", "tfm"))
+    assert set(est["model"]) == {"hybrid_logit", "random_intercept_logit"} and (est["persons"] == 1200).all()
+    assert summary["persons"] == 1200 and summary["persons_total"] == frame["person_id"].nunique() > 1200 and summary["n_quad"] == 5
+    assert summary["converged"] and 0.3 < summary["sd"] < 2.0
+    assert summary["evaluations"] > summary["pooled_iterations"]
+    by = est.set_index(["model", "policy"])["estimate"]
+    assert by[("random_intercept_logit", "tfm")] != by[("hybrid_logit", "tfm")]

@@ -125,3 +125,15 @@ def test_police_crime_few_cluster_and_honest_displays():
     shown = tables.police_crime_honest(honest)
     assert shown.loc[1, "Identified set"] == "[-0.100, -0.020]" and shown.loc[0, "Breakdown M-bar"] == "0.61"
     assert tables.police_crime_honest(honest.assign(breakdown_m_bar=np.inf)).loc[0, "Breakdown M-bar"] == "never"
+
+
+def test_random_intercept_beside_pooled_with_sd_row():
+    est = pd.concat([estimates("hybrid_logit", ("all",)), estimates("random_intercept_logit", ("all",)).assign(
+        odds_ratio=1.3, ci_low=1.1, ci_high=1.5)], ignore_index=True)
+    shown = tables.random_intercept(est, {"sd": 0.8123, "sd_se": 0.0311}, "synthetic")
+    assert list(shown.columns) == ["Policy", "Between–within logit, pooled (OR)", "Random intercept (person), AGHQ (OR)",
+                                   "Data"]
+    assert len(shown) == len(POLICIES) + 1 and shown["Policy"].iloc[0] == "Secure Communities"
+    assert shown.iloc[0, 1] != shown.iloc[0, 2]  # the two models' columns are not swapped or merged
+    assert shown.iloc[-1, 1:3].tolist() == [DASH, "0.81 (SE 0.03)"]
+    assert shown.attrs["align"] == ["l", "r", "r", "l"]

@@ -46,3 +46,12 @@ def test_robustness_variables():
     assert v["sc_cs_att"] == "0.123" and v["sc_cs_ci"] == "0.010–0.200" and v["sc_cells_twfe"] == "-0.020"
     assert v["sc_cs_counties"] == "1,200" and v["sc_groups_equal_p"] == "0.020"
     assert v["sc_cs_unweighted_att"] == "-0.050" and v["sc_sun_abraham_ci"] == "0.100–0.500"
+    assert not any(k.startswith("ri_") for k in v)  # without the random-intercept comparison: none of its keys
+    ri = pd.DataFrame([{"model": m, "group": "all", "policy": p, "odds_ratio": o, "ci_low": 1.0, "ci_high": 2.0}
+                       for m, o in (("hybrid_logit", 1.1), ("random_intercept_logit", 1.25)) for p in POLICIES])
+    summary = {"persons": 50_000, "interviews": 142_000, "persons_total": 354_000, "sd": 0.812, "sd_se": 0.031,
+               "n_quad": 7, "evaluations": 95, "pooled_iterations": 6}
+    v = variables.robustness(conditional, events, stag, diffs, "synthetic", 6, (ri, summary))
+    assert v["ri_persons"] == "50,000" and v["ri_persons_total"] == "354,000" and v["ri_sd"] == "0.81"
+    assert v["ri_sd_se"] == "0.03" and v["ri_nodes"] == 7 and v["ri_evaluations"] == 95 and v["ri_pooled_iterations"] == 6
+    assert v["ri_sc_all_or"] == "1.25" and v["ri_pooled_sc_all_or"] == "1.10" and v["ri_tfm_all_ci"] == "1.00–2.00"

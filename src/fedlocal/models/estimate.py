@@ -11,6 +11,7 @@ from fedlocal.models.clogit import Informative, fit_conditional_logit, informati
 from fedlocal.models.design import Design, hybrid_design, within_design
 from fedlocal.models.inference import Fit
 from fedlocal.models.logit import fit_logit
+from fedlocal.models.mixed import fit_random_intercept
 from fedlocal.vocab import GROUPS, POLICIES
 
 Z = stats.norm.ppf(0.975)
@@ -149,3 +150,38 @@ def group_differences(frame: pd.DataFrame, cluster: str = "county", survey_weigh
         out[k] = v
     out["cluster"], out["weighted"] = cluster, survey_weights
     return out
+
+
+def person_sample(frame: pd.DataFrame, persons: int, seed: int) -> pd.DataFrame:
+    """All interviews of `persons` persons drawn at random (all persons when `persons` is 0 or at least their number)."""
+    ids = pd.unique(frame["person_id"])
+    if persons <= 0 or persons >= len(ids):
+        return frame
+    chosen = np.random.default_rng(seed).choice(ids, size=persons, replace=False)
+    return frame.loc[frame["person_id"].isin(chosen)].reset_index(drop=True)
+
+
+def random_intercept_comparison(frame: pd.DataFrame, persons: int, n_quad: int, seed: int, cluster: str = "county",
+                                group: str | None = None, policies=POLICIES) -> tuple[pd.DataFrame, dict]:
+    """The between-within design fitted twice on the same persons: pooled, and with a person random intercept (AGHQ).
+
+    `persons`: a random sample of persons (0: all), because the random-intercept fit costs far more than the
+    pooled one (benchmarks/mixed.py). Returns within-person odds ratios of both (model 'hybrid_logit' on the
+    sample and 'random_intercept_logit') and a summary: the intercept's SD with its SE, the sample and the
+    work each fit did (likelihood evaluations of Q-node passes over the rows, against Newton steps).
+    """
+    sample = person_sample(frame, persons, seed)
+    pooled, d = fit_hybrid(sample, group, cluster, False, policies)
+    mixed = fit_random_intercept(d.X, d.y, d.person, d.names, clusters=d.clusters(cluster), n_quad=n_quad)
+    rows = []
+    for model, fit in (("hybrid_logit", pooled), ("random_intercept_logit", mixed)):
+        for p in policies:
+            est, se = fit.coef(f"{p}_within")
+            rows.append(effect_row(est, se, model=model, group=group or "all", policy=p, **d.counts, cluster=cluster,
+                                   weighted=False))
+    summary = {"persons": d.counts["persons"], "interviews": d.counts["interviews"],
+               "persons_total": int(frame["person_id"].nunique()), "sd": mixed.sd, "sd_se": mixed.sd_se,
+               "n_quad": n_quad, "evaluations": mixed.evaluations, "iterations": mixed.iterations,
+               "converged": mixed.converged, "pooled_iterations": pooled.iterations,
+               "loglik": mixed.loglik, "pooled_loglik": pooled.loglik}
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS), summary

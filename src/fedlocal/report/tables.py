@@ -185,6 +185,24 @@ def robustness_display(long: pd.DataFrame, source: str) -> pd.DataFrame:
     return _aligned(display, ["l", "l"] + ["r"] * (len(display.columns) - 3) + ["l"])
 
 
+def random_intercept(estimates: pd.DataFrame, summary: dict, source: str) -> pd.DataFrame:
+    """Pooled between-within logit beside the person random-intercept logit on the same persons, one row per policy,
+    and the intercept's SD (models.estimate.random_intercept_comparison)."""
+    wide = estimates.assign(text=[fmt_or_ci(o, lo, hi) for o, lo, hi in
+                                  zip(estimates["odds_ratio"], estimates["ci_low"], estimates["ci_high"])])
+    wide = wide.pivot(index="policy", columns="model", values="text").reindex([p for p in POLICIES
+                                                                              if p in set(estimates["policy"])])
+    pooled_label, mixed_label = "Between–within logit, pooled (OR)", "Random intercept (person), AGHQ (OR)"
+    display = pd.DataFrame({"Policy": wide.index.map(POLICY_LABELS),
+                            pooled_label: wide["hybrid_logit"].to_numpy(),
+                            mixed_label: wide["random_intercept_logit"].to_numpy()})
+    sd = pd.DataFrame({"Policy": ["SD of the person intercept (log-odds)"], pooled_label: [DASH],
+                       mixed_label: [f"{fmt_num(summary['sd'], 2)} (SE {fmt_num(summary['sd_se'], 2)})"]})
+    display = pd.concat([display, sd], ignore_index=True)
+    display["Data"] = NCVS_SOURCE_LABELS[source]
+    return _aligned(display, ["l", "r", "r", "l"])
+
+
 def staggered_event_time(events: pd.DataFrame, source: str) -> pd.DataFrame:
     """Event-time estimates (percentage points, 95% CI) of the heterogeneity-robust estimators side by side, one row
     per half-year step (models.staggered.staggered_comparison's event table, one group)."""

@@ -61,9 +61,11 @@ def models(estimates: pd.DataFrame, pattern: pd.DataFrame, comparison: pd.DataFr
 
 
 def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered: pd.DataFrame,
-               differences: pd.DataFrame, source: str, event_window: int) -> dict:
+               differences: pd.DataFrame, source: str, event_window: int,
+               random_intercept: tuple[pd.DataFrame, dict] | None = None) -> dict:
     """Stage 05: conditional-logit sample and odds ratios, SC lead test, SC Callaway-Sant'Anna (weighted and
-    unweighted) and Sun-Abraham, group-equality tests."""
+    unweighted) and Sun-Abraham, group-equality tests; the person random-intercept logit (its sample, SD, the
+    work of its fit against the pooled one's, and its odds ratios beside the pooled fit's on the same persons)."""
     sc_event = event_summary.set_index("policy").loc["sc"]
     by_cell = conditional.set_index(["policy", "group"])
     by_model = staggered.set_index(["model", "group"])
@@ -88,6 +90,18 @@ def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered
         variables[f"clogit_{p}_{g}_ci"] = fmt_ci(r["ci_low"], r["ci_high"])
     for r in differences.loc[differences["comparison"] == JOINT_TEST].itertuples():
         variables[f"{r.policy}_groups_equal_p"] = fmt_p(r.p_value)
+    if random_intercept is not None:
+        estimates, summary = random_intercept
+        variables.update({
+            "ri_persons": fmt_int(summary["persons"]), "ri_interviews": fmt_int(summary["interviews"]),
+            "ri_persons_total": fmt_int(summary["persons_total"]), "ri_sd": fmt_num(summary["sd"], 2),
+            "ri_sd_se": fmt_num(summary["sd_se"], 2), "ri_nodes": int(summary["n_quad"]),
+            "ri_evaluations": int(summary["evaluations"]), "ri_pooled_iterations": int(summary["pooled_iterations"]),
+        })
+        for r in estimates.itertuples():
+            key = "ri" if r.model == "random_intercept_logit" else "ri_pooled"
+            variables[f"{key}_{r.policy}_{r.group}_or"] = fmt_num(r.odds_ratio)
+            variables[f"{key}_{r.policy}_{r.group}_ci"] = fmt_ci(r.ci_low, r.ci_high)
     return variables
 
 
