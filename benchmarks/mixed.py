@@ -1,6 +1,6 @@
 """Benchmark: the random-intercept (person) logit by adaptive quadrature beside the pooled between-within logit.
 
-Usage: python benchmarks/mixed.py [--rows 100000 250000 1000000] [--n-quad 9] [--group all]
+Usage: python benchmarks/mixed.py [--rows 100000 250000 1000000] [--n-quad 7] [--group all]
 Both models get the same between-within design (all persons unless --group) of the simulated panel the other
 benchmarks use (person SD 0.8, county SD 0.25), with county-clustered standard errors. Per size it prints
 wall and CPU seconds per fit (the random-intercept fit includes its pooled start, as in the pipeline), the
@@ -43,7 +43,7 @@ def timed(fn):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 250_000, 1_000_000])
-    ap.add_argument("--n-quad", type=int, default=9)
+    ap.add_argument("--n-quad", type=int, default=7)
     ap.add_argument("--group", default="all")
     args = ap.parse_args()
     warnings.simplefilter("ignore")

@@ -128,3 +128,20 @@ def test_collinear_column_is_missing_and_bad_nodes_rejected():
     assert np.isnan(fit.params[3]) and np.isfinite(fit.params[:3]).all()
     with pytest.raises(FedlocalError, match="n_quad"):
         fit_random_intercept(X, y, person, ["const", "x", "z"], n_quad=0)
+
+
+def test_no_person_variation_gives_the_pooled_logit_even_with_a_large_coefficient():
+    """With no planted person SD the likelihood is maximal near sigma = 0, where the model is the pooled logit: same
+    log-likelihood and coefficients. A column on a small scale (coefficient 40, which fit_logit reports as missing
+    but keeps in its model) must stay in the random-intercept model too."""
+    X, y, person = simulate_persons(2, persons=2000, sd=0.0)
+    rng = np.random.default_rng(102)
+    small = 0.01 * rng.normal(size=len(y))
+    y = (rng.random(len(y)) < special.expit(X @ [-1.5, 0.5, 0.3] + 40 * small)).astype(float)
+    X = np.column_stack([X, small])
+    pooled = fit_logit(X, y, ["const", "x", "z", "small"])
+    assert np.isnan(pooled.params[3])  # masked by fit_logit (|b| > 10), though estimated
+    fit = fit_random_intercept(X, y, person, ["const", "x", "z", "small"], n_quad=5)
+    assert fit.sd < 0.3
+    assert fit.loglik >= pooled.loglik - 1e-6
+    np.testing.assert_allclose(fit.params[:3], pooled.params[:3], atol=0.02)

@@ -13,11 +13,12 @@ needs few iterations. Standard errors: model-based from a finite-difference Hess
 gradient (forward differences), and CR1 cluster-robust (by county) from the per-person scores summed by cluster.
 
 Why own code. statsmodels' BinomialBayesMixedGLM is variational Bayes (a posterior approximation, not
-maximum likelihood) and did not converge at 100k rows on this design; the PyPI packages with an
-lme4-style glmer (mixedlm, glmm, lme-python) are new single-author Rust builds that would add a compiled
-dependency for one robustness row, and none exposes a county-clustered sandwich or a warm start from the
-pooled fit. The estimator here is ~150 lines, validated against lme4's published fits of the cbpp data
-(Laplace and nAGQ = 25; tests/models/test_mixed.py).
+maximum likelihood; it also failed to converge at 100k rows here, see DESIGN.md) and statsmodels has no
+ML GLMM by quadrature. The PyPI packages that advertise an lme4-style glmer with adaptive quadrature
+(mixedlm, glmm) are young compiled (Rust) builds; they were not tried, because each would add a compiled
+dependency to the lock for one robustness table, and a county-clustered sandwich would have to be built on
+their output anyway. The estimator here is short and is validated directly against lme4's own published
+fits of the cbpp data (Laplace and nAGQ = 25; tests/models/test_mixed.py).
 
 Two levels (persons within counties) are not offered: the county integral wraps every person's integral,
 so a nested fit needs Q_county x Q_person row passes and modes that move jointly within a county -- about
@@ -37,7 +38,7 @@ from scipy import linalg, optimize, special
 
 from fedlocal import FedlocalError
 from fedlocal.models.inference import Fit, cluster_sandwich, invert_information, mark_separated
-from fedlocal.models.logit import fit_logit
+from fedlocal.models.logit import WARM_START_ROWS, _gram, _newton, independent_columns
 
 LOG_SD_BOUNDS = (np.log(1e-4), np.log(50.0))  # sigma at the lower bound: no person variation detectable
 MODE_TOL = 1e-10
@@ -135,14 +136,32 @@ class _Problem:
         return ll, grad, r, t
 
 
+def pooled_start(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pooled logit's estimable columns, coefficients and inverse information, none masked.
+
+    fit_logit reports a coefficient running off to infinity as missing, but it stays in the model; the
+    random-intercept fit needs the same columns with their actual values to start from.
+    """
+    w = np.ones(len(y))
+    keep = independent_columns(_gram(X, w))
+    b = np.zeros(X.shape[1])
+    ybar = float(y.mean())
+    if len(keep) and keep[0] == 0 and np.all(X[:, 0] == 1.0) and 0 < ybar < 1:
+        b[0] = np.log(ybar / (1 - ybar))
+    if len(y) > WARM_START_ROWS:  # as fit_logit: Newton on every 8th row first
+        b = _newton(np.asfortranarray(X[::8]), y[::8].copy(), w[::8].copy(), b, 1e-6, 50, keep)[0]
+    b, _, hess, _, _, _ = _newton(X, y, w, b, 1e-10, 50, keep)
+    return keep, b[keep], invert_information(hess)
+
+
 def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str], clusters=None,
-                         n_quad: int = 9, max_iter: int = 500, start: Fit | None = None) -> RandomInterceptFit:
+                         n_quad: int = 9, max_iter: int = 500) -> RandomInterceptFit:
     """Maximum-likelihood random-intercept logit by adaptive Gauss-Hermite quadrature with `n_quad` nodes.
 
     `person` labels the rows' persons (the random intercept's groups); `clusters` (row labels, e.g. county,
-    constant within person: each person's first row counts) adds the CR1 sandwich. `start`: a pooled logit
-    fit on the same X (fitted here if not given) for the starting values, the whitening and which columns
-    are estimable. Coefficients are conditional (person-specific) log-odds.
+    constant within person: each person's first row counts) adds the CR1 sandwich. The pooled logit on the
+    same X gives the starting values, the whitening and which columns are estimable (exactly collinear
+    ones get NaN, as in fit_logit). Coefficients are conditional (person-specific) log-odds.
     """
     if n_quad < 1:
         raise FedlocalError(f"random-intercept model: n_quad = {n_quad}; use at least 1 node (1 = Laplace).")
@@ -151,19 +170,16 @@ def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str],
     n, k_all = X.shape
     codes, persons = pd.factorize(np.asarray(person))
     P = len(persons)
-    if start is None:
-        start = fit_logit(X, y, names)
-    keep = np.flatnonzero(np.isfinite(start.params))
+    keep, b0, V = pooled_start(X, y)
     Xk = np.asfortranarray(X[:, keep]) if len(keep) < k_all else X
     prob = _Problem(Xk, y, codes, P, n_quad)
     # whiten with the pooled covariance: theta = theta0 + T gamma; the random-intercept coefficients are larger
     # (conditional, not marginal) but their covariance has nearly the pooled shape
-    V = start.vcov[np.ix_(keep, keep)]
-    if np.all(np.isfinite(V)):
+    try:
         T = linalg.block_diag(linalg.cholesky(V + 1e-12 * np.eye(len(keep)) * np.mean(np.diag(V)), lower=True), 1.0)
-    else:
+    except (linalg.LinAlgError, ValueError):  # not positive definite or not finite: unwhitened (slower, same optimum)
         T = np.eye(len(keep) + 1)
-    theta0 = np.append(start.params[keep], np.log(0.5))
+    theta0 = np.append(b0, np.log(0.5))
 
     def fun(gamma):
         theta = theta0 + T @ gamma
