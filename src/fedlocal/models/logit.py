@@ -101,17 +101,12 @@ def _newton(X, y, w, b, tol, max_iter, keep=None):
     return b, eta, hess, ll_old, converged, it, keep
 
 
-def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarray | None = None,
-              clusters=None, tol: float = 1e-10, max_iter: int = 50) -> Fit:
-    """Maximum-likelihood logit by Newton-Raphson; cluster-robust covariance when `clusters` is given.
+def newton_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float = 1e-10, max_iter: int = 50):
+    """The logit's Newton iterations with their start; (b, eta, information, loglik, converged, iterations, columns).
 
-    Weights (survey weights) are rescaled to mean 1, which leaves estimates and sandwich unchanged but keeps
-    the log-likelihood on the scale of the sample. Collinear columns get NaN coefficients.
+    Nothing is masked: a coefficient running off to infinity keeps its value (models.mixed starts from it).
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     n, k_all = X.shape
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
     b = np.zeros(k_all)
     ybar = float(np.average(y, weights=w))
     if k_all and np.all(X[:, 0] == 1.0) and 0 < ybar < 1:
@@ -126,7 +121,21 @@ def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarra
         rows = np.flatnonzero(rare | (np.arange(n) % 8 == 0))
         ws = w[rows] * np.where(rare[rows], 1.0, 8.0)
         b = _newton(np.asfortranarray(X[rows]), y[rows], ws, b, 1e-6, max_iter)[0]
-    b, eta, hess, ll_old, converged, it, keep = _newton(X, y, w, b, tol, max_iter)
+    return _newton(X, y, w, b, tol, max_iter)
+
+
+def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarray | None = None,
+              clusters=None, tol: float = 1e-10, max_iter: int = 50) -> Fit:
+    """Maximum-likelihood logit by Newton-Raphson; cluster-robust covariance when `clusters` is given.
+
+    Weights (survey weights) are rescaled to mean 1, which leaves estimates and sandwich unchanged but keeps
+    the log-likelihood on the scale of the sample. Collinear columns get NaN coefficients.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, k_all = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
+    b, eta, hess, ll_old, converged, it, keep = newton_fit(X, y, w, tol, max_iter)
     p = special.expit(eta)
     # the information at the start of the last Newton step, whose step was negligible (below 1e-8, or a change in
     # the log-likelihood under tol): the information at b to about 1e-6 relative

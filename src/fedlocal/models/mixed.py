@@ -38,7 +38,7 @@ from scipy import linalg, optimize, special
 
 from fedlocal import FedlocalError
 from fedlocal.models.inference import Fit, cluster_sandwich, invert_information, mark_separated
-from fedlocal.models.logit import WARM_START_ROWS, _gram, _newton, independent_columns
+from fedlocal.models.logit import newton_fit
 
 LOG_SD_BOUNDS = (np.log(1e-4), np.log(50.0))  # sigma at the lower bound: no person variation detectable
 MODE_TOL = 1e-10
@@ -142,15 +142,7 @@ def pooled_start(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     fit_logit reports a coefficient running off to infinity as missing, but it stays in the model; the
     random-intercept fit needs the same columns with their actual values to start from.
     """
-    w = np.ones(len(y))
-    keep = independent_columns(_gram(X, w))
-    b = np.zeros(X.shape[1])
-    ybar = float(y.mean())
-    if len(keep) and keep[0] == 0 and np.all(X[:, 0] == 1.0) and 0 < ybar < 1:
-        b[0] = np.log(ybar / (1 - ybar))
-    if len(y) > WARM_START_ROWS:  # as fit_logit: Newton on every 8th row first
-        b = _newton(np.asfortranarray(X[::8]), y[::8].copy(), w[::8].copy(), b, 1e-6, 50, keep)[0]
-    b, _, hess, _, _, _ = _newton(X, y, w, b, 1e-10, 50, keep)
+    b, _, hess, _, _, _, keep = newton_fit(X, y, np.ones(len(y)))
     return keep, b[keep], invert_information(hess)
 
 
