@@ -46,8 +46,8 @@ cluster = "county"
 survey_weights = False
 event_window = 6
 seed = 20230417
-random_intercept_persons = 50000  # persons sampled for the random-intercept comparison (0 = all)
-random_intercept_nodes = 7  # adaptive Gauss–Hermite nodes per person (1 = Laplace)
+random_intercept_persons = 50000  # persons sampled for the random-intercept comparison; 0 for all
+random_intercept_nodes = 7  # adaptive quadrature nodes per person; 1 is the Laplace approximation
 disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
