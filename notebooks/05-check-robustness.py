@@ -37,7 +37,7 @@
 # 6. **A person random intercept.** The between–within logit of notebook 04 is a *pooled* logit: it
 #    treats a person's interviews as independent given the regressors and fixes up the standard errors
 #    by clustering. The data are multilevel, so the same design is fitted with a random intercept per
-#    person by maximum likelihood (adaptive Gauss–Hermite quadrature), on a random sample of persons.
+#    person by maximum likelihood (adaptive Gauss–Hermite quadrature).
 
 # %% tags=["parameters"]
 input_dir = ""
@@ -46,7 +46,7 @@ cluster = "county"
 survey_weights = False
 event_window = 6
 seed = 20230417
-random_intercept_persons = 50000  # persons sampled for the random-intercept comparison; 0 for all
+random_intercept_persons = 0  # all persons; or the size of a random sample of persons
 random_intercept_nodes = 7  # adaptive quadrature nodes per person; 1 is the Laplace approximation
 disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
@@ -181,9 +181,11 @@ differences_display
 #
 # Why the pooled between–within logit stays the main model: the random-intercept fit needs many
 # likelihood evaluations, each a pass over every interview at every node, where the pooled fit needs a
-# handful of Newton steps — at the paper's million interviews minutes instead of seconds
-# (`benchmarks/mixed.py` measures both). Both are therefore fitted here on the same random sample of
-# persons (all persons if `random_intercept_persons` is 0), so the comparison is like for like.
+# handful of Newton steps; at the paper's million interviews that is an order of magnitude more time
+# (`benchmarks/mixed.py` measures both), too much for the model that every subgroup, variant and Monte
+# Carlo replication refits. Here it is fitted once, for all persons, beside the pooled model on the
+# same persons (`random_intercept_persons` fits both to a random sample of persons instead). Survey
+# weights are not used and there is no county level: see `fedlocal.models.mixed` for why.
 
 # %%
 random_intercept = estimate.random_intercept_comparison(frame, random_intercept_persons, random_intercept_nodes, seed,

@@ -139,10 +139,10 @@ SCHEMA: dict[str, Param] = {
     "cluster": Param("choice", "county", "Cluster for standard errors.", choices=CLUSTERS),
     "survey_weights": Param("bool", False, "Weight models by the person weight.", ),
     "event_window": Param("int", 6, "Event-time leads and lags, in 6-month steps on each side of the start date.", lo=1, hi=12),
-    "random_intercept_persons": Param("int", 50_000, "Notebook 05: the person random-intercept logit (adaptive quadrature) "
-                                      "and the pooled between-within logit beside it are fitted on a random sample of this "
-                                      "many persons (0 = all persons); the random-intercept fit costs far more than the "
-                                      "pooled one (benchmarks/mixed.py).", lo=0),
+    "random_intercept_persons": Param("int", 0, "Notebook 05: the person random-intercept logit (adaptive quadrature) "
+                                      "and the pooled between-within logit beside it are fitted on all persons (0) or on "
+                                      "a random sample of this many; at the paper's scale the random-intercept fit costs an "
+                                      "order of magnitude more than the pooled one (benchmarks/mixed.py).", lo=0),
     "random_intercept_nodes": Param("int", 7, "Notebook 05: adaptive Gauss-Hermite nodes per person of the random-intercept "
                                     "logit (1 = Laplace approximation).", lo=1, hi=30),
     # police-recorded crime (06)

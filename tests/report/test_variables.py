@@ -53,5 +53,8 @@ def test_robustness_variables():
                "n_quad": 7, "evaluations": 95, "pooled_iterations": 6}
     v = variables.robustness(conditional, events, stag, diffs, "synthetic", 6, (ri, summary))
     assert v["ri_persons"] == "50,000" and v["ri_persons_total"] == "354,000" and v["ri_sd"] == "0.81"
+    assert v["ri_sample"] == "a random sample of 50,000 of the 354,000 persons"
+    every = variables.robustness(conditional, events, stag, diffs, "synthetic", 6, (ri, {**summary, "persons": 354_000}))
+    assert every["ri_sample"] == "all 354,000 persons"
     assert v["ri_sd_se"] == "0.03" and v["ri_nodes"] == 7 and v["ri_evaluations"] == 95 and v["ri_pooled_iterations"] == 6
     assert v["ri_sc_all_or"] == "1.25" and v["ri_pooled_sc_all_or"] == "1.10" and v["ri_tfm_all_ci"] == "1.00–2.00"

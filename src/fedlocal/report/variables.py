@@ -95,6 +95,9 @@ def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered
         variables.update({
             "ri_persons": fmt_int(summary["persons"]), "ri_interviews": fmt_int(summary["interviews"]),
             "ri_persons_total": fmt_int(summary["persons_total"]), "ri_sd": fmt_num(summary["sd"], 2),
+            "ri_sample": (f"all {fmt_int(summary['persons'])} persons" if summary["persons"] == summary["persons_total"]
+                          else f"a random sample of {fmt_int(summary['persons'])} of the "
+                               f"{fmt_int(summary['persons_total'])} persons"),
             "ri_sd_se": fmt_num(summary["sd_se"], 2), "ri_nodes": int(summary["n_quad"]),
             "ri_evaluations": int(summary["evaluations"]), "ri_pooled_iterations": int(summary["pooled_iterations"]),
         })
