@@ -41,6 +41,17 @@
 # Standard errors are clustered by county: the policy varies by county, so interviews in one county
 # share shocks. Survey weights are optional (parameter `survey_weights`).
 #
+# **Few treated counties.** A within coefficient is identified only by the counties where some person's
+# exposure changes: for the 287(g) programs these are a few dozen or fewer, and a handful of them can carry
+# most of the clustered variance. Clustered Wald tests then reject true nulls too often. Beside the clustered
+# p-value every estimate therefore has the p-value of a wild cluster **score bootstrap** (Kline & Santos
+# 2012: the model is refitted with the policy coefficient set to 0, and the counties' score contributions are
+# flipped in sign at random, `bootstrap_draws` times; Webb's six-point weights where 12 or fewer counties carry
+# the policy's variation), the number of such (treated) counties, and the **effective number of clusters**
+# G* (Carter, Schnepel & Steigerwald 2017): how many equally informative counties the estimate is worth. Which
+# of the two p-values is the main one (and decides "significant" below) is the run parameter
+# `few_cluster_inference`; its default comes from the size study of notebook 07.
+#
 # One caveat a student should know: a logit coefficient is not collapsible. Because the model has no
 # person intercept, the within odds ratio is a population-averaged quantity that is slightly closer to 1
 # than the person-specific (conditional) odds ratio when people differ a lot in their baseline risk.
@@ -52,6 +63,9 @@ input_dir = ""
 output_dir = ""
 cluster = "county"
 survey_weights = False
+seed = 20230417
+few_cluster_inference = "cluster"
+bootstrap_draws = 999
 disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
@@ -90,12 +104,16 @@ print(f"share of interviews with a violent victimization: {frame['violent'].mean
 # %% [markdown]
 # ## The between–within logit, overall and for Latino, non-Latino Black and non-Latino white residents
 # The group models are fitted separately, so every coefficient (controls included) may differ by group;
-# notebook 05 tests the group differences formally in one pooled model.
+# notebook 05 tests the group differences formally in one pooled model. Each estimate has its clustered and
+# its score-bootstrap p-value (`p_value` is the one `few_cluster_inference` names), G* and the treated
+# counties.
 
 # %%
-estimates = estimate.hybrid_estimates(frame, cluster=cluster, survey_weights=survey_weights)
+estimates = estimate.hybrid_estimates(frame, cluster=cluster, survey_weights=survey_weights,
+                                      bootstrap_draws=bootstrap_draws, seed=seed, inference=few_cluster_inference)
 estimates["source"] = source
-estimates[["group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value"]].round(3)
+estimates[["group", "policy", "odds_ratio", "ci_low", "ci_high", "p_cluster", "p_bootstrap", "bootstrap_weights",
+           "effective_clusters", "treated_counties"]].round(3)
 
 # %%
 main = estimates.loc[estimates["group"] == "all"]

@@ -26,6 +26,7 @@ from fedlocal.vocab import (
     CITY_POLICIES,
     CLUSTERS,
     EXPOSURE_RULES,
+    FEW_CLUSTER_INFERENCE,
     MONTE_CARLO_ENGINES,
     MONTE_CARLO_WORLDS,
     MONTH_CODINGS,
@@ -138,6 +139,13 @@ SCHEMA: dict[str, Param] = {
     # models (04, 05)
     "cluster": Param("choice", "county", "Cluster for standard errors.", choices=CLUSTERS),
     "survey_weights": Param("bool", False, "Weight models by the person weight.", ),
+    "few_cluster_inference": Param("choice", "cluster", "Which test gives the main tables' p-values (notebook 04; "
+                                   "both are always shown): 'cluster' (Wald test with county-clustered standard "
+                                   "errors) or 'score_bootstrap' (wild cluster score bootstrap, Kline-Santos, "
+                                   "bootstrap_draws draws).", choices=FEW_CLUSTER_INFERENCE),
+    "bootstrap_draws": Param("int", 999, "Draws of the wild cluster score bootstrap in notebook 04 (Rademacher weights; "
+                             "Webb's six-point weights where 12 or fewer counties carry a policy's variation); the "
+                             "draws are seeded per policy x group from `seed`.", lo=99, hi=99_999),
     "event_window": Param("int", 6, "Event-time leads and lags, in 6-month steps on each side of the start date.", lo=1, hi=12),
     "random_intercept_persons": Param("int", 0, "Notebook 05: the person random-intercept logit (adaptive quadrature) "
                                       "and the pooled between-within logit beside it are fitted on all persons (0) or on "
@@ -194,6 +202,14 @@ SCHEMA: dict[str, Param] = {
                                       "panels; the stage reports in how many counties the two codings differ. The stress "
                                       "study likewise keeps the shock and pre-trend sizes it was drawn with "
                                       "(data/derived/montecarlo-inputs/stress-calibration.json) when metro crime data change."),
+    "montecarlo_few_cluster_replications": Param("int", 20, "Null-world panels of the few-cluster size study (stage 07): "
+                                                 "per policy x group, how often the clustered Wald test and the score "
+                                                 "bootstrap (399 draws) reject a true null at 5%. The canonical study "
+                                                 "(params/default.yaml: 300 at scale 0.25) is committed "
+                                                 "(data/derived/montecarlo-few-cluster/) and read back.", lo=1, hi=100_000),
+    "montecarlo_few_cluster_scale": Param("float", 0.1, "Sample size of the few-cluster size study's panels relative to "
+                                          "the paper's (the treated counties are the same at every scale; the persons "
+                                          "per county are not).", lo=0.001, hi=3.0),
     "montecarlo_workers": Param("int", 2, "Worker processes of the Monte Carlo engine (one BLAS thread each).", lo=1, hi=1024),
     "montecarlo_stress_worlds": Param("choice_list", ["harder"], "Worlds of stage 07's second study, where the estimators "
                                       "can fail, run beside the first at their own size (montecarlo_stress_replications, "

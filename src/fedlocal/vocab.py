@@ -29,5 +29,6 @@ CITY_POLICIES = ("ignore", "county", "population_share")
 YEAR_ONLY_DATES = ("july_1", "january_1", "december_31", "drop")
 AGREEMENT_STARTS = ("signing", "operation")
 CLUSTERS = ("county", "person")
+FEW_CLUSTER_INFERENCE = ("cluster", "score_bootstrap")  # the main p-value: clustered Wald, or wild score bootstrap
 MONTE_CARLO_WORLDS = ("null", "planted", "grid", "shocks", "pretrend", "harder")
 MONTE_CARLO_ENGINES = ("serial", "joblib", "dask")

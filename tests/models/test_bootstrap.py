@@ -63,3 +63,28 @@ def test_effective_clusters_fall_when_few_clusters_carry_the_variance():
     many = bootstrap.score_bootstrap(*_panel(n_groups=40, per=50, treated=20)[:1], y, ["d", "const", "x"], "d", g,
                                      draws=99, link="identity")
     assert few.effective_clusters < many.effective_clusters / 2
+
+
+def test_a_start_from_the_unrestricted_fit_gives_the_same_bootstrap():
+    from fedlocal.models.logit import fit_logit
+
+    X, g, d, x, shock, rng = _panel(n_groups=40, per=150)
+    names = ["d", "const", "x"]
+    y = (rng.random(len(g)) < special.expit(-1 + 0.2 * d + 0.3 * x + shock)).astype(float)
+    full = fit_logit(X, y, names, clusters=g)
+    cold = bootstrap.score_bootstrap(X, y, names, "d", g, draws=199, seed=4)
+    warm = bootstrap.score_bootstrap(X, y, names, "d", g, draws=199, seed=4, start=full.params)
+    assert warm.statistic == pytest.approx(cold.statistic, abs=1e-7) and warm.p_value == cold.p_value
+    assert warm.effective_clusters == pytest.approx(cold.effective_clusters, rel=1e-6)
+
+
+def test_webb_weights_where_few_clusters_are_treated():
+    assert bootstrap.weights_rule(bootstrap.WEBB_MAX_TREATED) == "webb"
+    assert bootstrap.weights_rule(bootstrap.WEBB_MAX_TREATED + 1) == "rademacher"
+    X, g, d, x, shock, rng = _panel(n_groups=40, per=50, treated=5)
+    y = (rng.random(len(g)) < special.expit(-1 + shock)).astype(float)
+    few = bootstrap.score_bootstrap(X, y, ["d", "const", "x"], "d", g, draws=99, weights_kind="auto")
+    assert few.treated_clusters == 5 and few.weights == "webb"
+    X, g, d, x, shock, rng = _panel(n_groups=40, per=50, treated=20)
+    many = bootstrap.score_bootstrap(X, y, ["d", "const", "x"], "d", g, draws=99, weights_kind="auto")
+    assert many.treated_clusters == 20 and many.weights == "rademacher"

@@ -73,3 +73,23 @@ def test_random_intercept_beside_pooled_on_the_same_sampled_persons():
     assert summary["evaluations"] > summary["pooled_iterations"]
     by = est.set_index(["model", "policy"])["estimate"]
     assert by[("random_intercept_logit", "tfm")] != by[("hybrid_logit", "tfm")]
+
+
+def test_few_cluster_columns_and_the_main_p_value_follow_the_parameter(frame):
+    cluster = estimate.hybrid_estimates(frame, groups=(None, "latino"), bootstrap_draws=99, seed=5)
+    boot = estimate.hybrid_estimates(frame, groups=(None, "latino"), bootstrap_draws=99, seed=5,
+                                     inference="score_bootstrap")
+    for column in estimate.FEW_CLUSTER_COLUMNS:
+        assert column in cluster and column in boot
+    np.testing.assert_array_equal(cluster["p_value"], cluster["p_cluster"])
+    np.testing.assert_array_equal(boot["p_value"], boot["p_bootstrap"])
+    np.testing.assert_array_equal(cluster["p_bootstrap"], boot["p_bootstrap"])  # seeded per cell from `seed`
+    assert not np.allclose(boot["p_value"], cluster["p_value"])
+    assert (cluster["inference"] == "cluster").all() and (boot["inference"] == "score_bootstrap").all()
+    assert ((cluster["effective_clusters"] > 0) & (cluster["effective_clusters"] <= cluster["counties"])).all()
+    assert ((cluster["treated_counties"] > 0) & (cluster["treated_counties"] <= cluster["counties"])).all()
+    latino_sc = boot.set_index(["group", "policy"]).loc[("latino", "sc")]
+    assert latino_sc["p_bootstrap"] < 0.05  # the planted 2.0 is found by the bootstrap too
+    assert "p_bootstrap" not in estimate.hybrid_estimates(frame, groups=(None,))  # without draws: as before
+    with pytest.raises(FedlocalError, match="few_cluster_inference"):
+        estimate.hybrid_estimates(frame, groups=(None,), bootstrap_draws=99, inference="wald")

@@ -137,3 +137,17 @@ def test_random_intercept_beside_pooled_with_sd_row():
     assert shown.iloc[0, 1] != shown.iloc[0, 2]  # the two models' columns are not swapped or merged
     assert shown.iloc[-1, 1:3].tolist() == [DASH, "0.81 (SE 0.03)"]
     assert shown.attrs["align"] == ["l", "r", "r", "l"]
+
+
+def test_model_tables_show_both_p_values_and_mark_the_main_one():
+    est = estimates().assign(p_cluster=0.04, p_bootstrap=0.21, effective_clusters=4.26, treated_counties=27,
+                             inference="score_bootstrap")
+    est["p_value"] = est["p_bootstrap"]
+    main = tables.main_estimates(est.loc[est["group"] == "all"], "synthetic")
+    assert main["p, clustered"].iloc[0] == "0.040" and main["p, score bootstrap (main)"].iloc[0] == "0.210"
+    assert main["G*"].iloc[0] == "4.3" and main["Treated counties"].iloc[0] == "27"
+    assert main.attrs["align"] == ["l"] + ["r"] * (len(main.columns) - 2) + ["l"]
+    main = tables.main_estimates(est.assign(inference="cluster").loc[est["group"] == "all"], "synthetic")
+    assert "p, clustered (main)" in main and "p, score bootstrap" in main
+    sub = tables.subgroup_estimates(est.loc[est["group"].isin(GROUPS)], "synthetic")
+    assert sub.iloc[0, 1] == "1.20 (1.00–1.44), p = 0.040 clustered, 0.210 bootstrap, G* = 4.3"

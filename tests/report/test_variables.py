@@ -58,3 +58,17 @@ def test_robustness_variables():
     assert every["ri_sample"] == "all 354,000 persons"
     assert v["ri_sd_se"] == "0.03" and v["ri_nodes"] == 7 and v["ri_evaluations"] == 95 and v["ri_pooled_iterations"] == 6
     assert v["ri_sc_all_or"] == "1.25" and v["ri_pooled_sc_all_or"] == "1.10" and v["ri_tfm_all_ci"] == "1.00–2.00"
+
+
+def test_model_variables_quote_both_p_values_and_what_the_bootstrap_changes():
+    estimates = pd.DataFrame([{"policy": p, "group": g, "odds_ratio": 1.1, "ci_low": 0.9, "ci_high": 1.3,
+                               "p_value": 0.01, "p_cluster": 0.01, "p_bootstrap": 0.3 if p == "jem" else 0.02,
+                               "effective_clusters": 3.25 if p == "jem" else 40.0, "treated_counties": 9,
+                               "inference": "cluster", "bootstrap_draws": 999, "persons": 10, "interviews": 28,
+                               "counties": 5} for p in POLICIES for g in ("all", "latino")])
+    pattern = pd.DataFrame({"agrees": [True]})
+    v = variables.models(estimates, pattern, pd.DataFrame({"covered": [True]}), "synthetic", "county", False)
+    assert v["jem_all_p_cluster"] == "0.010" and v["jem_all_p_boot"] == "0.300" and v["jem_latino_gstar"] == "3.2"
+    assert v["sc_all_treated"] == "9" and v["bootstrap_draws"] == "999"
+    assert (v["cells_significant_cluster"], v["cells_significant_boot"], v["cells_lost_by_boot"]) == (8, 6, 2)
+    assert v["inference"] == "the clustered Wald test" and v["gstar_min"] == "3.2"

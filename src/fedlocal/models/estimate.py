@@ -7,12 +7,13 @@ import pandas as pd
 from scipy import stats
 
 from fedlocal import FedlocalError
+from fedlocal.models.bootstrap import score_bootstrap
 from fedlocal.models.clogit import Informative, fit_conditional_logit, informative_rows
 from fedlocal.models.design import Design, hybrid_design, within_design
 from fedlocal.models.inference import Fit
 from fedlocal.models.logit import fit_logit
 from fedlocal.models.mixed import fit_random_intercept
-from fedlocal.vocab import GROUPS, POLICIES
+from fedlocal.vocab import FEW_CLUSTER_INFERENCE, GROUPS, POLICIES
 
 Z = stats.norm.ppf(0.975)
 JOINT_TEST = "latino = black = white"  # the comparison label of the joint equality test in group_differences
@@ -27,6 +28,11 @@ def clogit_exposure(sample: str, exposure: np.ndarray) -> np.ndarray | None:
     if sample not in CLOGIT_SAMPLES:
         raise FedlocalError(f"conditional-logit sample {sample!r}: expected one of {', '.join(CLOGIT_SAMPLES)}.")
     return exposure if sample == "exposure_changes" else None
+# how the main tables' p_value is computed (run parameter few_cluster_inference): the clustered Wald test, or the
+# wild cluster score bootstrap (models.bootstrap); both are in every table, p_cluster and p_bootstrap
+INFERENCE_METHODS = FEW_CLUSTER_INFERENCE
+FEW_CLUSTER_COLUMNS = ["p_cluster", "p_bootstrap", "bootstrap_weights", "bootstrap_draws", "effective_clusters",
+                       "treated_counties", "inference"]
 ESTIMATE_COLUMNS = ["model", "group", "policy", "estimate", "se", "odds_ratio", "ci_low", "ci_high", "p_value",
                     "persons", "interviews", "counties", "cluster", "weighted"]
 
@@ -46,17 +52,59 @@ def fit_hybrid(frame: pd.DataFrame, group: str | None = None, cluster: str = "co
     return fit, d
 
 
+def bootstrap_seed(seed: int, group: str | None, policy: str) -> int:
+    """The score bootstrap's seed for one policy x group cell: from the run's seed, independent of the order
+    in which cells are fitted and of which other cells a table has."""
+    cell = [GROUPS.index(group) + 1 if group in GROUPS else 0, POLICIES.index(policy) if policy in POLICIES else 99]
+    return int(np.random.SeedSequence(int(seed), spawn_key=tuple(cell)).generate_state(1)[0])
+
+
+def few_cluster_columns(fit: Fit, d: Design, policy: str, group: str | None, cluster: str, draws: int, seed: int,
+                        inference: str) -> dict:
+    """The score-bootstrap p-value of one within coefficient, its weights, G* and the treated counties.
+
+    Weights by `bootstrap.weights_rule` (Webb where 12 or fewer counties carry the coefficient's variation).
+    The restricted fit starts from the unrestricted estimates. Survey weights are not used by the bootstrap:
+    it tests the unweighted model, the one the Monte Carlo size study judged.
+    """
+    if inference not in INFERENCE_METHODS:
+        raise FedlocalError(f"few_cluster_inference {inference!r}: expected one of {', '.join(INFERENCE_METHODS)}.")
+    name = f"{policy}_within"
+    est, _ = fit.coef(name)
+    if not np.isfinite(est):
+        boot = None
+    else:
+        boot = score_bootstrap(d.X, d.y, d.names, name, d.clusters(cluster), draws=draws,
+                               seed=bootstrap_seed(seed, group, policy), weights_kind="auto", start=fit.params)
+    return {"p_bootstrap": boot.p_value if boot else float("nan"),
+            "bootstrap_weights": boot.weights if boot else "",
+            "bootstrap_draws": int(draws), "effective_clusters": boot.effective_clusters if boot else float("nan"),
+            "treated_counties": boot.treated_clusters if boot else 0, "inference": inference}
+
+
 def hybrid_estimates(frame: pd.DataFrame, cluster: str = "county", survey_weights: bool = False,
-                     groups=(None,) + GROUPS, policies=POLICIES) -> pd.DataFrame:
-    """Within-person policy odds ratios of the between-within logit, overall and per group."""
+                     groups=(None,) + GROUPS, policies=POLICIES, bootstrap_draws: int = 0, seed: int = 0,
+                     inference: str = "cluster") -> pd.DataFrame:
+    """Within-person policy odds ratios of the between-within logit, overall and per group.
+
+    With `bootstrap_draws` > 0 each row also has the few-cluster columns (FEW_CLUSTER_COLUMNS): the clustered
+    Wald p-value (p_cluster), the wild cluster score bootstrap's (p_bootstrap, seeded per cell from `seed`),
+    the effective number of clusters G* and the treated counties; `p_value` is the one `inference` names.
+    """
     rows = []
     for g in groups:
         fit, d = fit_hybrid(frame, g, cluster, survey_weights, policies)
         for p in policies:
             est, se = fit.coef(f"{p}_within")
-            rows.append(effect_row(est, se, model="hybrid_logit", group=g or "all", policy=p, **d.counts,
-                                   cluster=cluster, weighted=survey_weights))
-    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+            row = effect_row(est, se, model="hybrid_logit", group=g or "all", policy=p, **d.counts,
+                             cluster=cluster, weighted=survey_weights)
+            if bootstrap_draws > 0:
+                row.update(few_cluster_columns(fit, d, p, g, cluster, bootstrap_draws, seed, inference),
+                           p_cluster=row["p_value"])
+                if inference == "score_bootstrap":
+                    row["p_value"] = row["p_bootstrap"]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS + (FEW_CLUSTER_COLUMNS if bootstrap_draws > 0 else []))
 
 
 def informative_subset(frame: pd.DataFrame, exposure: np.ndarray | None, group: str | None = None,

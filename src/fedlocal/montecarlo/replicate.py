@@ -34,7 +34,13 @@ from fedlocal.montecarlo.engine import STORE, MonteCarloRun, World, run
 from fedlocal.synthetic import outcomes, panel, stress
 from fedlocal.vocab import GROUPS, MONTE_CARLO_WORLDS, POLICIES
 
-ESTIMATORS = ("hybrid_logit", "conditional_logit")
+ESTIMATORS = ("hybrid_logit", "conditional_logit")  # the default study's (its hash: do not change)
+# further estimator kinds a study may ask for (the few-cluster size study): the between-within logit's within
+# coefficient tested by the wild cluster score bootstrap (models.bootstrap; p_value is the bootstrap's, the
+# estimate and SE the hybrid logit's), with the effective number of clusters and the treated counties per row
+BOOTSTRAP_ESTIMATOR = "hybrid_logit_score_bootstrap"
+ESTIMATOR_KINDS = ESTIMATORS + (BOOTSTRAP_ESTIMATOR,)
+BOOTSTRAP_COLUMNS = ["effective_clusters", "treated_counties", "bootstrap_weights"]
 # Bump when the simulation or the estimators change what a replication returns: it is in every world's
 # configuration hash, so a bump starts a new study instead of resuming a committed one made by other code.
 # (tests/montecarlo/test_canonical_store.py recomputes a committed replication and fails when they differ.)
@@ -144,11 +150,13 @@ def inputs_fingerprint(counties: pd.DataFrame, spells: pd.DataFrame) -> str:
 class NcvsReplication:
     """``replicate(world, seed)`` for the synthetic NCVS (picklable: it carries only data frames)."""
 
-    def __init__(self, counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS):
-        unknown = [e for e in estimators if e not in ESTIMATORS]
+    def __init__(self, counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS,
+                 bootstrap_draws: int = 399):
+        unknown = [e for e in estimators if e not in ESTIMATOR_KINDS]
         if unknown:
-            raise ValueError(f"unknown estimator(s) {unknown}; known: {', '.join(ESTIMATORS)}")
+            raise ValueError(f"unknown estimator(s) {unknown}; known: {', '.join(ESTIMATOR_KINDS)}")
         self.counties, self.spells, self.estimators = counties, spells, tuple(estimators)
+        self.bootstrap_draws = int(bootstrap_draws)
 
     def __call__(self, world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
         with warnings.catch_warnings():
@@ -180,18 +188,28 @@ class NcvsReplication:
         frame = prepare(interviews, self.counties)
         del interviews, drawn
         parts = []
-        if "hybrid_logit" in self.estimators:
-            parts.append(estimate.hybrid_estimates(frame, cluster=p["cluster"], groups=GROUPS))
+        boot = BOOTSTRAP_ESTIMATOR in self.estimators
+        if boot:  # its seed: drawn after the panel, so the panel is the one the other estimators see
+            boot_seed = int(rng.integers(2 ** 63 - 1))
+        if "hybrid_logit" in self.estimators or boot:
+            fits = estimate.hybrid_estimates(frame, cluster=p["cluster"], groups=GROUPS,
+                                             bootstrap_draws=self.bootstrap_draws if boot else 0,
+                                             seed=boot_seed if boot else 0)
+            if "hybrid_logit" in self.estimators:
+                parts.append(fits[estimate.ESTIMATE_COLUMNS])
+            if boot:  # the same fits, tested by the bootstrap
+                parts.append(fits.assign(model=BOOTSTRAP_ESTIMATOR, p_value=fits["p_bootstrap"]))
         if "conditional_logit" in self.estimators:
             parts.append(estimate.conditional_estimates(frame, cluster=p["cluster"], groups=GROUPS))
         fits = pd.concat(parts, ignore_index=True)
         out = fits.rename(columns={"model": "estimator"})
-        return out[COLUMNS].reset_index(drop=True)
+        return out[COLUMNS + (BOOTSTRAP_COLUMNS if boot else [])].reset_index(drop=True)
 
 
 def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World], replications: int,
               run_dir: str | Path, *, engine: str = "serial", workers: int | None = None, base_seed: int = 20230417,
-              estimators=ESTIMATORS, log=None, committed: str | Path | None = None) -> MonteCarloRun:
+              estimators=ESTIMATORS, log=None, committed: str | Path | None = None,
+              bootstrap_draws: int = 399) -> MonteCarloRun:
     """Run (or resume) the study: ``replications`` per world through the engine (``log``: the engine's
     progress lines, to stderr by default; False for none).
 
@@ -205,8 +223,8 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
     replication folder; a run into another folder (a variant run, ``fedlocal reproduce``) starts from the
     committed store of the same study there (its configuration hash is checked as for any resumed file).
     """
-    replicate = NcvsReplication(counties, spells, estimators)
-    config = study_config(counties, spells, estimators)
+    replicate = NcvsReplication(counties, spells, estimators, bootstrap_draws)
+    config = study_config(counties, spells, estimators, bootstrap_draws)
     key = study_key(config, worlds, base_seed)
     folder = Path(run_dir) / key
     if committed is not None and (Path(committed) / key).resolve() != folder.resolve():
@@ -220,10 +238,15 @@ def run_study(counties: pd.DataFrame, spells: pd.DataFrame, worlds: list[World],
                config=config, compact=True, **kwargs)
 
 
-def study_config(counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS) -> dict:
-    """The engine's ``config`` of a study: estimators, the shared inputs' fingerprint, SIMULATION_VERSION."""
-    return {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells),
-            "simulation": SIMULATION_VERSION}
+def study_config(counties: pd.DataFrame, spells: pd.DataFrame, estimators=ESTIMATORS,
+                 bootstrap_draws: int = 399) -> dict:
+    """The engine's ``config`` of a study: estimators, the shared inputs' fingerprint, SIMULATION_VERSION (and
+    the bootstrap's draws, only in a study that has the bootstrap estimator: the default study's hash stays)."""
+    config = {"estimators": list(estimators), "inputs": inputs_fingerprint(counties, spells),
+              "simulation": SIMULATION_VERSION}
+    if BOOTSTRAP_ESTIMATOR in estimators:
+        config["bootstrap_draws"] = int(bootstrap_draws)
+    return config
 
 
 def study_key(config: dict, worlds: list[World], base_seed: int) -> str:
@@ -234,3 +257,24 @@ def study_key(config: dict, worlds: list[World], base_seed: int) -> str:
     planted = [w.params["planted_odds_ratios"] for w in worlds if w.name == "planted"]
     return hashlib.sha256(json.dumps({"config": config, "base_seed": int(base_seed), "common": sorted(common),
                                       "planted": planted}, sort_keys=True).encode()).hexdigest()[:12]
+
+
+FEW_CLUSTER_ESTIMATORS = ("hybrid_logit", BOOTSTRAP_ESTIMATOR)
+FEW_CLUSTER_STORE = "montecarlo-few-cluster"
+# bootstrap draws per test in the size study: alpha * (B + 1) = 20 is whole for a 5% test (the bootstrap test
+# is then exact for exchangeable draws); the draws add a binomial error of about 0.011 to a p-value near 0.05
+SIZE_STUDY_DRAWS = 399  # the size study's folder beside montecarlo-replications
+
+
+def few_cluster_study(counties: pd.DataFrame, spells: pd.DataFrame, replications: int, run_dir: str | Path, *,
+                      scale: float, bootstrap_draws: int = SIZE_STUDY_DRAWS, engine: str = "serial", workers: int | None = None,
+                      base_seed: int = 20230417, log=None, committed: str | Path | None = None,
+                      **options) -> MonteCarloRun:
+    """The size study of the few-cluster inference: the null world only, the between-within logit per group
+    with its clustered Wald p-value and its score-bootstrap p-value (``bootstrap_draws`` per test) on the
+    same fits. A study of its own (its estimator list and draws are in its hash), so the default study's
+    store is untouched. ``options``: the world options of :func:`world` (exposure rule, SDs, years, cluster)."""
+    worlds = [world("null", None, scale, **options)]
+    return run_study(counties, spells, worlds, replications, run_dir, engine=engine, workers=workers,
+                     base_seed=base_seed, estimators=FEW_CLUSTER_ESTIMATORS, log=log, committed=committed,
+                     bootstrap_draws=bootstrap_draws)

@@ -269,3 +269,53 @@ def shift_check(summary: pd.DataFrame, null_results: pd.DataFrame, world: str = 
     out["normal_minus_simulated"] = out["power_normal"] - out["power"]
     out["shift_within"] = (out["power_low"] <= out["power_shift"]) & (out["power_shift"] <= out["power_high"])
     return out
+
+
+# the few-cluster size study (montecarlo.replicate.few_cluster_study): its two tests of the same fits
+INFERENCE_ESTIMATORS = {"cluster": "hybrid_logit", "score_bootstrap": "hybrid_logit_score_bootstrap"}
+
+
+def few_cluster_size(results: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Size of the clustered Wald test and of the score bootstrap per policy x group, from the null world.
+
+    One row per policy x group x method: fits, rejections at ``alpha``, the rate and its Wilson 95% interval,
+    and (from the bootstrap rows) the median effective number of clusters G* and the treated counties.
+    """
+    rows = []
+    null = results.loc[results["world"] == "null"]
+    boot = null.loc[null["estimator"] == INFERENCE_ESTIMATORS["score_bootstrap"]]
+    clusters = boot.groupby(["policy", "group"]).agg(median_effective_clusters=("effective_clusters", "median"),
+                                                     treated_counties=("treated_counties", "median"))
+    for method, estimator in INFERENCE_ESTIMATORS.items():
+        part = null.loc[null["estimator"] == estimator].copy()
+        ok = ~_failed(part) & np.isfinite(part["p_value"].to_numpy(dtype=float))
+        part = part.assign(_ok=ok, _reject=ok & (part["p_value"].to_numpy(dtype=float) < alpha))
+        grouped = part.groupby(["policy", "group"], sort=False).agg(n_fits=("_ok", "sum"),
+                                                                    rejections=("_reject", "sum")).reset_index()
+        grouped.insert(2, "method", method)
+        rows.append(grouped)
+    out = pd.concat(rows, ignore_index=True)
+    out["n_fits"] = out["n_fits"].astype(int)
+    out["rejections"] = out["rejections"].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["size"] = np.where(out["n_fits"] > 0, out["rejections"] / out["n_fits"], np.nan)
+    out["size_low"], out["size_high"] = wilson_interval(out["rejections"], out["n_fits"])
+    out = out.merge(clusters.reset_index(), on=["policy", "group"], how="left")
+    return out
+
+
+def choose_inference(size: pd.DataFrame, *, alpha: float = 0.05) -> tuple[str, pd.DataFrame]:
+    """The few-cluster default: the method whose size is closer to ``alpha`` without over-rejecting.
+
+    A method over-rejects in a cell when the cell's Wilson interval lies wholly above ``alpha``. Among the
+    methods that over-reject in the fewest cells, the one with the smaller mean |size - alpha| over the
+    cells is chosen. Returns the method and one row per method (cells over-rejecting, mean and largest
+    size, mean distance from ``alpha``).
+    """
+    per = size.assign(_over=size["size_low"] > alpha, _dist=(size["size"] - alpha).abs())
+    table = per.groupby("method", sort=False).agg(cells=("size", "size"), cells_over=("_over", "sum"),
+                                                  mean_size=("size", "mean"), max_size=("size", "max"),
+                                                  mean_distance=("_dist", "mean")).reset_index()
+    table["cells_over"] = table["cells_over"].astype(int)
+    best = table.sort_values(["cells_over", "mean_distance"], kind="stable").iloc[0]["method"]
+    return str(best), table

@@ -93,3 +93,62 @@ def panel_logit(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
     rows = [("hybrid_logit", *hybrid.coef("x_within")), ("conditional_logit", *conditional.coef("x"))]
     return pd.DataFrame([("policy", "all", e, b, s) for e, b, s in rows],
                         columns=["policy", "group", "estimator", "estimate", "se"])
+
+
+def few_treated_logit(world: World, seed: np.random.SeedSequence) -> pd.DataFrame:
+    """``panel_logit``'s world with only ``treated`` of the ``counties`` adopting: the clustered Wald test of
+    the within coefficient, the wild cluster score bootstrap (``models.bootstrap``, ``draws`` draws, Webb
+    weights by its rule) and, broken on purpose, the same bootstrap with no null imposed (the unrestricted
+    fit's cluster scores as the bootstrap distribution of the Wald statistic, like MacKinnon-Webb's WCU,
+    which over-rejects with few treated clusters). One row per test; ``p_value`` is the test's."""
+    from scipy import special
+
+    from fedlocal.models import bootstrap
+    from fedlocal.models.inference import cluster_codes
+    from fedlocal.models.logit import fit_logit
+
+    rng = np.random.default_rng(seed)
+    p = world.params
+    n_c, n_p, n_t = int(p.get("counties", 40)), int(p.get("persons", 25)), int(p.get("periods", 4))
+    n_treated, draws = int(p.get("treated", 5)), int(p.get("draws", 199))
+    beta = float(world.truth.get(("policy", "all"), 0.0))
+    adopt = np.full(n_c, n_t + 1)
+    adopt[rng.choice(n_c, n_treated, replace=False)] = rng.integers(1, n_t, n_treated)
+    county = np.repeat(np.arange(n_c), n_p * n_t)
+    person = np.repeat(np.arange(n_c * n_p), n_t)
+    period = np.tile(np.arange(n_t), n_c * n_p)
+    x = (period >= adopt[county]).astype(float)
+    eta = (float(p.get("intercept", -1.8)) + 0.1 * period
+           + float(p.get("county_sd", 0.3)) * rng.standard_normal(n_c)[county]
+           + float(p.get("county_trend_sd", 0.0)) * rng.standard_normal(n_c)[county] * period
+           + float(p.get("person_sd", 0.8)) * rng.standard_normal(n_c * n_p)[person] + beta * x)
+    y = (rng.random(len(eta)) < special.expit(eta)).astype(float)
+    x_mean = np.bincount(person, x)[person] / n_t
+    dummies = (period[:, None] == np.arange(1, n_t)[None, :]).astype(float)
+    X = np.column_stack([np.ones_like(x), x_mean, x - x_mean, dummies])
+    names = ["const", "x_between", "x_within", *[f"t{t}" for t in range(1, n_t)]]
+    fit = fit_logit(X, y, names, clusters=county)
+    est, se = fit.coef("x_within")
+    wald_p = float(2 * stats_norm_sf(abs(est / se)))
+    boot_seed = int(rng.integers(2 ** 63 - 1))
+    boot = bootstrap.score_bootstrap(X, y, names, "x_within", county, draws=draws, seed=boot_seed,
+                                     weights_kind="auto", start=fit.params)
+    # broken: no null imposed. The unrestricted fit's residuals give the bootstrap scores, the observed
+    # statistic is the Wald one (one-step numerator from the restricted scores over the unrestricted spread)
+    codes, n_groups = cluster_codes(county)
+    fitted = special.expit(X @ np.nan_to_num(fit.params))
+    u_unrestricted, _ = bootstrap.partialled_scores(X, y - fitted, fitted * (1 - fitted), 2, codes, n_groups)
+    w = bootstrap.draw_weights(boot.weights, draws, n_groups, np.random.default_rng(boot_seed))
+    wu = w * u_unrestricted[None, :]
+    boot_stats = wu.sum(axis=1) / np.sqrt(np.sum(wu ** 2, axis=1))
+    broken_p = float(np.mean(np.abs(boot_stats) >= abs(est / se)))
+    rows = [("cluster_wald", wald_p), ("score_bootstrap", boot.p_value), ("score_bootstrap_no_null", broken_p)]
+    return pd.DataFrame([("policy", "all", e, est, se, pv, boot.effective_clusters) for e, pv in rows],
+                        columns=["policy", "group", "estimator", "estimate", "se", "p_value", "effective_clusters"])
+
+
+def stats_norm_sf(z: float) -> float:
+    """Upper tail of the standard normal (scipy.special, without importing scipy.stats here)."""
+    from scipy import special
+
+    return float(special.ndtr(-z))

@@ -104,12 +104,20 @@ def main_estimates(main: pd.DataFrame, source: str) -> pd.DataFrame:
         "Odds ratio": main["odds_ratio"].map(fmt_num),
         "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(main["ci_low"], main["ci_high"])],
         "p": main["p_value"].map(fmt_p),
-        "Persons": main["persons"].map(fmt_int),
-        "Interviews": main["interviews"].map(fmt_int),
-        "Counties": main["counties"].map(fmt_int),
-        "Data": NCVS_SOURCE_LABELS[source],
     })
-    return _aligned(display, ["l"] + ["r"] * 6 + ["l"])
+    if "p_bootstrap" in main:  # the few-cluster columns: both p-values, the main one marked in its header
+        chosen = main["inference"].iloc[0]
+        display = display.drop(columns="p")
+        display[f"p, clustered{' (main)' if chosen == 'cluster' else ''}"] = main["p_cluster"].map(fmt_p).to_numpy()
+        display[f"p, score bootstrap{' (main)' if chosen == 'score_bootstrap' else ''}"] = \
+            main["p_bootstrap"].map(fmt_p).to_numpy()
+        display["G*"] = main["effective_clusters"].map(lambda g: fmt_num(g, 1)).to_numpy()
+        display["Treated counties"] = main["treated_counties"].map(fmt_int).to_numpy()
+    display["Persons"] = main["persons"].map(fmt_int).to_numpy()
+    display["Interviews"] = main["interviews"].map(fmt_int).to_numpy()
+    display["Counties"] = main["counties"].map(fmt_int).to_numpy()
+    display["Data"] = NCVS_SOURCE_LABELS[source]
+    return _aligned(display, ["l"] + ["r"] * (len(display.columns) - 2) + ["l"])
 
 
 def subgroup_estimates(subgroups: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -117,6 +125,12 @@ def subgroup_estimates(subgroups: pd.DataFrame, source: str) -> pd.DataFrame:
     text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, p = {fmt_p(p)}" for o, lo, hi, p in
                       zip(subgroups["odds_ratio"], subgroups["ci_low"], subgroups["ci_high"], subgroups["p_value"])],
                      index=subgroups.index)
+    if "p_bootstrap" in subgroups:  # both p-values (clustered first) and G* of each estimate
+        text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, p = {fmt_p(pc)} clustered, {fmt_p(pb)} bootstrap, "
+                          f"G* = {fmt_num(g, 1)}" for o, lo, hi, pc, pb, g in
+                          zip(subgroups["odds_ratio"], subgroups["ci_low"], subgroups["ci_high"],
+                              subgroups["p_cluster"], subgroups["p_bootstrap"], subgroups["effective_clusters"])],
+                         index=subgroups.index)
     wide = subgroups.assign(text=text).pivot(index="policy", columns="group", values="text")
     display = pd.DataFrame({"Policy": [POLICY_LABELS[p] for p in POLICIES]})
     for g in GROUPS:

@@ -15,6 +15,9 @@ from fedlocal.models.estimate import JOINT_TEST
 from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_month, fmt_num, fmt_p, fmt_pct
 from fedlocal.vocab import GROUP_LABELS, POLICIES, POLICY_LABELS
 
+# how the manuscript names the method behind the main p-values (run parameter few_cluster_inference)
+INFERENCE_LABELS = {"cluster": "the clustered Wald test", "score_bootstrap": "the wild cluster score bootstrap"}
+
 
 def weighted_prevalence_all(interviews: pd.DataFrame) -> float:
     """Weighted share of all person-interviews with a violent victimization."""
@@ -54,6 +57,23 @@ def models(estimates: pd.DataFrame, pattern: pd.DataFrame, comparison: pd.DataFr
         variables[f"{key}_or"] = fmt_num(r.odds_ratio)
         variables[f"{key}_ci"] = fmt_ci(r.ci_low, r.ci_high)
         variables[f"{key}_p"] = fmt_p(r.p_value)
+    if "p_bootstrap" in estimates:  # few-cluster inference: both p-values, G*, treated counties per cell
+        variables["inference"] = INFERENCE_LABELS[estimates["inference"].iloc[0]]
+        variables["bootstrap_draws"] = fmt_int(estimates["bootstrap_draws"].iloc[0])
+        for r in estimates.itertuples():
+            key = f"{r.policy}_{r.group}"
+            variables[f"{key}_p_cluster"] = fmt_p(r.p_cluster)
+            variables[f"{key}_p_boot"] = fmt_p(r.p_bootstrap)
+            variables[f"{key}_gstar"] = fmt_num(r.effective_clusters, 1)
+            variables[f"{key}_treated"] = fmt_int(r.treated_counties)
+        significant_cluster = estimates["p_cluster"] < 0.05
+        significant_boot = estimates["p_bootstrap"] < 0.05
+        variables["cells_significant_cluster"] = int(significant_cluster.sum())
+        variables["cells_significant_boot"] = int(significant_boot.sum())
+        variables["cells_lost_by_boot"] = int((significant_cluster & ~significant_boot).sum())
+        variables["cells"] = int(len(estimates))
+        variables["gstar_min"] = fmt_num(estimates["effective_clusters"].min(), 1)
+        variables["gstar_max"] = fmt_num(estimates["effective_clusters"].max(), 1)
     if source == "synthetic":
         variables["planted_covered"] = int(comparison["covered"].sum())
         variables["planted_cells"] = int(len(comparison))
