@@ -36,9 +36,9 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
-def timed(fn):
+def timed(fn, *args, **kwargs):
     t, c = time.perf_counter(), time.process_time()
-    out = fn()
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - t, time.process_time() - c
 
 
@@ -58,7 +58,7 @@ def main() -> None:
     with threadpool_limits(args.threads):
         for group in args.groups:
             d = design.hybrid_design(frame, group=None if group == "all" else group)
-            fit, fit_wall, fit_cpu = timed(lambda: fit_logit(d.X, d.y, d.names, clusters=d.clusters("county")))
+            fit, fit_wall, fit_cpu = timed(fit_logit, d.X, d.y, d.names, clusters=d.clusters("county"))
             print(f"\ngroup {group}: {len(d.y):,} interviews, {len(d.names)} columns; one clustered fit "
                   f"{fit_wall:.1f} s wall, {fit_cpu:.1f} s CPU", flush=True)
             print(f"{'policy':<13s} {'warm wall':>9s} {'CPU':>6s} {'cold wall':>9s} {'CPU':>6s} {'cold/warm':>9s}  "
@@ -68,9 +68,8 @@ def main() -> None:
                 name = f"{p}_within"
                 runs = {}
                 for kind, start in (("warm", fit.params), ("cold", None)):
-                    runs[kind] = timed(lambda start=start: bootstrap.score_bootstrap(
-                        d.X, d.y, d.names, name, d.county, draws=args.draws, seed=1, weights_kind="auto",
-                        start=start))
+                    runs[kind] = timed(bootstrap.score_bootstrap, d.X, d.y, d.names, name, d.county,
+                                       draws=args.draws, seed=1, weights_kind="auto", start=start)
                     totals[kind][0] += runs[kind][1]
                     totals[kind][1] += runs[kind][2]
                 w, c = runs["warm"], runs["cold"]
