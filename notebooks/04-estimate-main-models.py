@@ -64,7 +64,7 @@ output_dir = ""
 cluster = "county"
 survey_weights = False
 seed = 20230417
-few_cluster_inference = "cluster"
+few_cluster_inference = "score_bootstrap"
 bootstrap_draws = 999
 disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 

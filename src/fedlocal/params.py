@@ -139,7 +139,7 @@ SCHEMA: dict[str, Param] = {
     # models (04, 05)
     "cluster": Param("choice", "county", "Cluster for standard errors.", choices=CLUSTERS),
     "survey_weights": Param("bool", False, "Weight models by the person weight.", ),
-    "few_cluster_inference": Param("choice", "cluster", "Which test gives the main tables' p-values (notebook 04; "
+    "few_cluster_inference": Param("choice", "score_bootstrap", "Which test gives the main tables' p-values (notebook 04; "
                                    "both are always shown): 'cluster' (Wald test with county-clustered standard "
                                    "errors) or 'score_bootstrap' (wild cluster score bootstrap, Kline-Santos, "
                                    "bootstrap_draws draws).", choices=FEW_CLUSTER_INFERENCE),
