@@ -224,10 +224,10 @@ save_variables(output, "stress", stress_variables)
 # for exchangeable draws, and the draws add a binomial error of about 1.1 points to a p-value near 0.05,
 # which shifts a rejection rate by far less than the study's own Monte Carlo error). Its panels are smaller
 # than the paper's (`montecarlo_few_cluster_scale`): the treated counties are the same at every scale, the
-# persons per county are not. Fewer persons per county make every county's score noisier relative to the
-# county effects, so the clustered test's problem — a handful of counties carrying the variance — is, if
-# anything, milder here than at the paper's scale, where sampling noise shrinks and the county-level
-# structure dominates. The default of `few_cluster_inference` is the method whose size is closer to 5%
+# persons per county are not: a treated county contributes fewer victimizations, so its score is noisier
+# and more skewed, while G* — how unevenly the counties share the variance — hardly moves. Whether the
+# clustered test's size depends on the scale is checked against the main study (the same null world at
+# `montecarlo_scale`, its clustered between–within test in the last column). The default of `few_cluster_inference` is the method whose size is closer to 5%
 # without over-rejecting (no cell whose Wilson interval lies wholly above 5%; then the smaller mean distance
 # from 5%).
 
@@ -242,7 +242,7 @@ few_cluster = replicate.few_cluster_study(counties, study_spells, montecarlo_few
 few_cluster_size = summary.few_cluster_size(few_cluster.results)
 chosen, choice = summary.choose_inference(few_cluster_size)
 size_display = fewcluster.size_display(few_cluster_size, montecarlo_few_cluster_replications,
-                                       montecarlo_few_cluster_scale)
+                                       montecarlo_few_cluster_scale, summarized, montecarlo_scale)
 save_table(few_cluster_size, output, "few-cluster-size", display=size_display)
 size_display
 

@@ -151,3 +151,19 @@ def test_model_tables_show_both_p_values_and_mark_the_main_one():
     assert "p, clustered (main)" in main and "p, score bootstrap" in main
     sub = tables.subgroup_estimates(est.loc[est["group"].isin(GROUPS)], "synthetic")
     assert sub.iloc[0, 1] == "1.20 (1.00–1.44), p = 0.040 clustered, 0.210 bootstrap, G* = 4.3"
+
+
+def test_few_cluster_size_display_sets_both_methods_and_the_main_study_side_by_side():
+    from fedlocal.report import fewcluster
+
+    size = pd.DataFrame({"policy": ["tfm", "tfm"], "group": ["latino", "latino"], "method": ["cluster", "score_bootstrap"],
+                         "n_fits": [100, 100], "rejections": [28, 5], "size": [0.28, 0.05],
+                         "size_low": [0.20, 0.02], "size_high": [0.37, 0.11],
+                         "median_effective_clusters": [4.46, 4.46], "treated_counties": [9.0, 9.0]})
+    main = pd.DataFrame({"world": ["null"], "estimator": ["hybrid_logit"], "policy": ["tfm"], "group": ["latino"],
+                         "rejection_rate": [0.17], "rejection_low": [0.124], "rejection_high": [0.228]})
+    shown = fewcluster.size_display(size, 100, 0.25, main, 1.0).iloc[0]
+    assert shown["Size, clustered Wald (%)"] == "28.0% (20.0–37.0)"
+    assert shown["Size, score bootstrap (%)"] == "5.0% (2.0–11.0)"
+    assert shown["Size, clustered Wald, main study at scale 1 (%)"] == "17.0% (12.4–22.8)"
+    assert shown["Treated counties"] == "9" and shown["Median G*"] == "4.5" and shown["Panels"] == "100 at scale 0.25"

@@ -18,9 +18,11 @@ def _rate(rate, low, high) -> str:
     return f"{fmt_pct(rate)}% ({fmt_pct(low)}–{fmt_pct(high)})"
 
 
-def size_display(size: pd.DataFrame, replications: int, scale: float) -> pd.DataFrame:
+def size_display(size: pd.DataFrame, replications: int, scale: float, main_null: pd.DataFrame | None = None,
+                 main_scale: float | None = None) -> pd.DataFrame:
     """Policies x groups by rows; per method the rejection rate of a true null at 5% with its Wilson 95%
-    interval; the treated counties and the median G*."""
+    interval; the treated counties and the median G*. ``main_null``: the main study's null-world summary
+    (``montecarlo.summary.summarize``), whose clustered between-within size at ``main_scale`` is set beside."""
     wide = size.pivot(index=["policy", "group"], columns="method")
     rows = []
     for (policy, group) in size[["policy", "group"]].drop_duplicates().itertuples(index=False):
@@ -30,6 +32,12 @@ def size_display(size: pd.DataFrame, replications: int, scale: float) -> pd.Data
                "Median G*": fmt_num(r[("median_effective_clusters", "score_bootstrap")], 1)}
         for method, label in METHOD_LABELS.items():
             row[f"Size, {label} (%)"] = _rate(r[("size", method)], r[("size_low", method)], r[("size_high", method)])
+        if main_null is not None:
+            m = main_null.loc[(main_null["world"] == "null") & (main_null["estimator"] == "hybrid_logit")
+                              & (main_null["policy"] == policy) & (main_null["group"] == group)]
+            row[f"Size, clustered Wald, main study at scale {main_scale:g} (%)"] = (
+                _rate(m["rejection_rate"].iloc[0], m["rejection_low"].iloc[0], m["rejection_high"].iloc[0])
+                if len(m) else "–")
         rows.append(row)
     display = pd.DataFrame(rows)
     display["Panels"] = f"{replications} at scale {scale:g}"
