@@ -83,6 +83,24 @@ def test_each_specification_is_a_variant_of_this_run_in_a_folder_beside_it(tmp_p
     assert any("--set seed=7 --set sc_end=suspension --only policies counties ncvs models" in m for m in lines)
 
 
+def test_variants_run_side_by_side_within_the_jobs_of_the_run_and_come_back_in_order(tmp_path, monkeypatch):
+    import threading
+
+    parent = parent_layout(tmp_path)
+    both_running = threading.Barrier(2, timeout=60)  # broken (an error) unless two variants run at once
+
+    def fake_run(params_file, overrides, only, out, progress, say, reuse_from):
+        both_running.wait()
+        write_estimates(Layout.at(out), {"all": {"sc": 1.1, "jem": 0.9}, "latino": {"sc": 1.2, "jem": 1.0}})
+
+    specs = [specifications.parse(t) for t in ("sc_end=suspension", "cluster=person")]
+    monkeypatch.setenv("FEDLOCAL_JOBS", "2")  # what the stage kernel of a `fedlocal run --jobs 2` inherits
+    runs = specifications.run_specifications(specs, parent, run=fake_run, say=lambda _: None)
+    assert [s.text for s, _, _ in runs] == ["sc_end=suspension", "cluster=person"]
+    monkeypatch.setenv("FEDLOCAL_JOBS", "1")
+    assert specifications.variant_jobs() == 1
+
+
 def test_the_canonical_run_keeps_its_variants_in_the_ignored_runs_folder():
     canonical = Layout.canonical()
     assert specifications.variants_folder(canonical) == paths.RUNS / "specifications"

@@ -18,6 +18,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="write the run here instead of the canonical layout or results/runs/<name>-<hash>/")
 
 
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    from fedlocal.runner.slots import default_jobs
+
+    p.add_argument("--jobs", metavar="N", default=None,
+                   help=f"run up to N stage notebooks at once, each as soon as the stages it needs are done, each "
+                        f"kernel with FEDLOCAL_BLAS_THREADS (default 1) BLAS threads; the outputs are the same for "
+                        f"any N (default: the usable cores up to 2, here {default_jobs()})")
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="fedlocal", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -26,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(r)
     r.add_argument("--only", metavar="STAGE", nargs="+", help="run only these stages")
     r.add_argument("--force", action="store_true", help="rerun stages even when up to date")
-    r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar (none with --jobs above 1)")
+    _jobs_option(r)
 
     ls = sub.add_parser("list", help="stages, their inputs and outputs, and whether each is up to date")
     _run_options(ls)
@@ -53,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="compare with this run folder instead of the canonical outputs")
     rp.add_argument("--no-rebuild", action="store_true",
                     help="compare the rebuild already in --out again instead of rebuilding")
+    _jobs_option(rp)
 
     df = sub.add_parser("diff", help="parameters, _variables.yml values and table cells that differ between two runs")
     df.add_argument("runs", metavar="RUN", nargs="+",
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             paths.require_project()
         if args.command == "run":
             runner.run_pipeline(args.params, args.overrides, only=args.only, out=args.out, force=args.force,
-                                progress=not args.no_progress and sys.stderr.isatty())
+                                progress=not args.no_progress and sys.stderr.isatty(), jobs=args.jobs)
         elif args.command == "list":
             for row in runner.describe(args.params, args.overrides, args.out):
                 s = row["stage"]
@@ -97,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "reproduce":
             from fedlocal.runner.verify import reproduce
 
-            if not reproduce(args.params, args.out, args.against, rebuild=not args.no_rebuild):
+            if not reproduce(args.params, args.out, args.against, rebuild=not args.no_rebuild, jobs=args.jobs):
                 return 1
         elif args.command == "diff":
             from fedlocal.runner.verify import diff

@@ -17,10 +17,12 @@ and variables.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,13 +145,28 @@ def say_everywhere(message: str) -> None:
     print(message, file=sys.__stderr__, flush=True)
 
 
-def run_specifications(specs: list[Specification], parent: Layout, run: Callable | None = None,
-                       say: Callable[[str], None] = say_everywhere) -> list[tuple[Specification, Layout, float]]:
-    """Run (or reuse) each specification as a variant of the parent run, up to the estimate stages; returns
-    (specification, its layout, seconds). A specification that changes nothing in the parent's parameters is
-    skipped: the parent itself is that run.
+def variant_jobs() -> int:
+    """How many variants run at once: the --jobs of the run this stage belongs to (its kernel inherits it), else 1.
+    The variants share that run's slots (fedlocal.runner.slots), so no more than --jobs stage notebooks compute at
+    once across the run and its variants; the variants' folders, locks and reuse sources are their own."""
+    from fedlocal.runner.slots import JOBS_ENV
 
-    run: the runner (fedlocal.runner.run_pipeline; tests pass a stand-in).
+    try:
+        return max(1, int(os.environ.get(JOBS_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+def run_specifications(specs: list[Specification], parent: Layout, run: Callable | None = None,
+                       say: Callable[[str], None] = say_everywhere,
+                       jobs: int | None = None) -> list[tuple[Specification, Layout, float]]:
+    """Run (or reuse) each specification as a variant of the parent run, up to the estimate stages; returns
+    (specification, its layout, seconds), in the order given. A specification that changes nothing in the parent's
+    parameters is skipped: the parent itself is that run.
+
+    run: the runner (fedlocal.runner.run_pipeline; tests pass a stand-in). jobs: variants run at once (None:
+    variant_jobs()); each writes only its own folder and reuses only from the parent and canonical runs, so they
+    are independent.
     """
     from fedlocal.runner import load_stages
 
@@ -159,11 +176,14 @@ def run_specifications(specs: list[Specification], parent: Layout, run: Callable
     stages = load_stages()
     only = estimate_stages(stages)
     folder = variants_folder(parent)
-    done = []
+    todo = []
     for i, spec in enumerate(specs, 1):
         if all(values.get(k) == v for k, v in spec.overrides.items()):
             say(f"[{i}/{len(specs)}] {spec.text}: same as this run, skipped")
-            continue
+        else:
+            todo.append((i, spec))
+
+    def one(i: int, spec: Specification) -> tuple[Specification, Layout, float]:
         out = folder / spec.folder_name
         command = (f"fedlocal run --params {paths.relative_to_root(params_file)}"
                    + "".join(f" --set {o}" for o in [*overrides, *spec.changes])
@@ -173,11 +193,17 @@ def run_specifications(specs: list[Specification], parent: Layout, run: Callable
             f"{', '.join(n for n in only if n not in rerun) or 'nothing'} from this run")
         t0 = time.monotonic()
         run(params_file, [*overrides, *spec.changes], only=only, out=out, progress=False,
-            say=lambda m: say(f"    {m}"), reuse_from=reuse_sources(parent, spec))
+            say=lambda m: say(f"    {spec.text}: {m}"), reuse_from=reuse_sources(parent, spec))
         seconds = time.monotonic() - t0
         say(f"[{i}/{len(specs)}] {spec.text}: {seconds:.0f} s")
-        done.append((spec, Layout.at(out), seconds))
-    return done
+        return spec, Layout.at(out), seconds
+
+    jobs = variant_jobs() if jobs is None else jobs
+    if jobs <= 1 or len(todo) <= 1:
+        return [one(i, spec) for i, spec in todo]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(todo)), thread_name_prefix="fedlocal-variant") as pool:
+        futures = [pool.submit(one, i, spec) for i, spec in todo]
+        return [f.result() for f in futures]  # the first failure (in the order given) is raised
 
 
 def read_estimates(layout: Layout, tables=ESTIMATE_TABLES) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from fedlocal import FedlocalError, paths, registry
@@ -47,18 +48,29 @@ class StageError(FedlocalError):
     """A stage's notebook failed or did not produce what it declares."""
 
 
-def kernel_manager_class() -> type:
-    """A kernel manager whose shutdown does not interrupt the kernel first.
+def kernel_manager_class(env: dict[str, str] | None = None, cwd: Path | None = None) -> type:
+    """A kernel manager whose shutdown does not interrupt the kernel first, and whose kernel starts in `cwd` with
+    `env` added to this process's environment.
 
     jupyter_client's `shutdown_kernel` sends SIGINT before its shutdown request. ipykernel ignores SIGINT while
     idle but turns it into KeyboardInterrupt while a message handler runs, and logs "ERROR | KeyboardInterrupt
     caught in kernel" when the signal lands there: a spurious error line after every cell had succeeded. Papermill
     shuts the kernel down only after the last cell has finished, so there is nothing to interrupt; the shutdown
     request alone stops the kernel (and one that ignores it is killed after jupyter_client's wait).
+
+    The environment and folder go to the kernel's launch, not through os.environ and os.chdir (papermill's `cwd`):
+    those belong to the whole process, and stages executed in threads side by side would undo each other's.
     """
     from jupyter_client.manager import AsyncKernelManager
 
     class ShutdownWithoutInterrupt(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            if env is not None:
+                kw["env"] = {**os.environ, **env}
+            if cwd is not None:
+                kw["cwd"] = str(cwd)
+            return await super()._async_pre_start_kernel(**kw)
+
         async def _async_interrupt_kernel(self) -> None:
             if self.shutting_down:
                 return
@@ -67,8 +79,12 @@ def kernel_manager_class() -> type:
     return ShutdownWithoutInterrupt
 
 
-def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
-    """Run the stage's notebook in a fresh kernel, writing into `staging`; returns the executed notebook."""
+def execute(stage: Stage, run: Run, staging: Path, progress: bool, kernel_env: dict[str, str] | None = None) -> Path:
+    """Run the stage's notebook in a fresh kernel, writing into `staging`; returns the executed notebook.
+
+    Safe in a worker thread beside other stages: it writes only into `staging` (and the run's disclosure review
+    bundle, one stage at a time); kernel_env is added to the kernel's environment.
+    """
     import jupytext
     import papermill as pm
 
@@ -78,13 +94,11 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
     parameters = {"input_dir": run.dir_param, "output_dir": paths.relative_to_root(staging)}
     parameters.update({k: run.values[k] for k in stage.params})
     nb = jupytext.read(nb_path)
-    settings = {"MPLBACKEND": "Agg", **thread_settings()}  # the kernel inherits this process's environment
-    env_before = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
+    settings = {"MPLBACKEND": "Agg", **thread_settings(), **(kernel_env or {})}
     try:
         pm.execute_notebook(nb, str(executed), parameters=parameters, kernel_name="python3",
-                            progress_bar=progress, cwd=str(paths.ROOT), report_mode=False,
-                            kernel_manager_class=kernel_manager_class(),
+                            progress_bar=progress, report_mode=False,
+                            kernel_manager_class=kernel_manager_class(settings, paths.ROOT),
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
     except pm.PapermillExecutionError as err:
         failed = run.failed / executed.name
@@ -95,16 +109,14 @@ def execute(stage: Stage, run: Run, staging: Path, progress: bool) -> Path:
             f"{err.ename}: {err.evalue}\n  partially executed notebook: {failed}\n"
             f"  previous outputs are untouched."
         ) from None
-    finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     make_portable(executed, stage, run)
     if "disclosure" in stage.params and release.active(run.values):
-        protect_outputs(stage, run, staging, executed)
+        with _REVIEW_BUNDLE:  # rewritten from every stage's cells: one stage at a time
+            protect_outputs(stage, run, staging, executed)
     return executed
+
+
+_REVIEW_BUNDLE = threading.Lock()
 
 
 def protect_outputs(stage: Stage, run: Run, staging: Path, executed: Path) -> None:

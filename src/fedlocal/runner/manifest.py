@@ -68,7 +68,7 @@ def source_state() -> dict:
     }
 
 
-def header(run: Run, stages: list[Stage], started: str, source: dict | None = None) -> dict:
+def header(run: Run, stages: list[Stage], started: str, source: dict | None = None, jobs: int = 1) -> dict:
     """The run-level facts, refreshed every time the manifest is written; `source` from source_state() at the start."""
     names = sorted({n for s in stages for n in s.inputs})
     return {
@@ -84,7 +84,8 @@ def header(run: Run, stages: list[Stage], started: str, source: dict | None = No
         "versions": versions(),
         "platform": f"{platform.system()} {platform.machine()}",
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "blas_threads": blas_threads(),  # per stage kernel (stages run one at a time); FEDLOCAL_BLAS_THREADS
+        "blas_threads": blas_threads(),  # per stage kernel; FEDLOCAL_BLAS_THREADS
+        "jobs": jobs,  # stage kernels computing at once (--jobs): at most jobs x blas_threads threads
         "started": started,
     }
 

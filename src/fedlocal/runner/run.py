@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fedlocal.runner.execute import StageError, collect, execute, move_into_plac
 from fedlocal.runner.fingerprint import code_hash, stage_fingerprint, stage_status
 from fedlocal.runner.lock import run_lock
 from fedlocal.runner.plan import Run, plan_run
+from fedlocal.runner.slots import Slots, check_jobs, run_slots
 from fedlocal.runner.stages import PipelineError, Stage, load_stages
 
 
@@ -116,13 +118,17 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
                  only: list[str] | None = None, out: str | Path | None = None, force: bool = False,
                  pipeline_file: str | Path | None = None, progress: bool = True,
                  say: Callable[[str], None] = _say,
-                 reuse_from: Layout | str | list[Layout] | None = REUSE_CANONICAL) -> dict:
+                 reuse_from: Layout | str | list[Layout] | None = REUSE_CANONICAL, jobs: int | str | None = None) -> dict:
     """Run (or skip, when up to date) the pipeline's stages; returns the manifest written.
+
+    jobs: how many stage notebooks run at once (each as soon as the stages it needs are done); None: the usable
+    cores up to 2 (slots.default_jobs). The outputs are the same whatever it is.
 
     reuse_from: a variant copies the outputs of every stage that ran with the same fingerprint in this run
     ('canonical', the default: the committed canonical outputs), or in the first of several runs that has it,
     instead of rerunning it; None rebuilds all.
     """
+    jobs = check_jobs(jobs)
     run = plan_run(params_file, overrides, out)
     stages = load_stages(pipeline_file)
     by_name = {s.name: s for s in stages}
@@ -144,12 +150,20 @@ def run_pipeline(params_file: str | Path | None = None, overrides: tuple[str, ..
     git_state = manifests.source_state()  # before anything is written (the lock file included)
     with run_lock(run.folder):
         shutil.rmtree(run.staging, ignore_errors=True)  # left by an interrupted run; the lock says none is running
-        return _run_locked(run, stages, selected, by_name, where, sources, git_state, force, progress, say)
+        return _run_locked(run, stages, selected, by_name, where, sources, git_state, force, progress, say, jobs)
 
 
 def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: dict[str, Stage], where: str,
                 sources: list[Layout], git_state: dict, force: bool, progress: bool,
-                say: Callable[[str], None]) -> dict:
+                say: Callable[[str], None], jobs: int = 1) -> dict:
+    """Run the selected stages, each as soon as the stages it needs are done, up to `jobs` notebooks at once.
+
+    Notebooks execute in worker threads (each in its own kernel process, writing only into its staging folder);
+    everything that touches the run's layout — skipping, reusing, moving outputs into place, the manifest and
+    _variables.yml — happens here in the calling thread, one stage at a time, exactly as in a run of one job. When a
+    stage fails, no further stage starts; those already running finish and are recorded (their outputs are whole),
+    then the first failure is raised.
+    """
     layout = run.layout
     manifest = manifests.read(layout)
     for s in selected:
@@ -169,60 +183,135 @@ def _run_locked(run: Run, stages: list[Stage], selected: list[Stage], by_name: d
     manifest.setdefault("stages", {})
     t_all = time.monotonic()
     ran: set[str] = set()
-    for i, stage in enumerate(selected, 1):
-        status, reason = stage_status(stage, run, manifest, code, by_name)
-        head = f"[{i}/{len(selected)}] {stage.name} ({stage.notebook})"
-        if status == "up to date" and not force:
-            say(f"{head}: up to date, skipped")
-            continue
-        fingerprint = stage_fingerprint(stage, run, code, by_name)
-        rec, source = first_reusable(stage, fingerprint, sources)
-        if rec is not None:
-            copy_outputs(stage, rec, source, layout)
-            manifest["stages"][stage.name] = {**rec, "executed_notebook": paths.relative_to_root(
-                layout.notebooks / Path(rec.get("executed_notebook", "")).name),
-                "reused_from": paths.relative_to_root(source.manifest)}
-            say(f"{head}: same fingerprint as {paths.relative_to_root(source.manifest)}, its outputs reused")
-        else:
-            say(f"{head}: running ({reason or 'forced'}) ...")
-            for name in stage.inputs:  # fetched above unless it looked reusable
-                registry.fetch(name)
-            staging = run.staging / stage.name
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir(parents=True)
-            t0 = time.monotonic()
-            executed = execute(stage, run, staging, progress)
-            record = move_into_place(collect(stage, staging), executed, staging, layout)
-            seconds = round(time.monotonic() - t0, 1)
-            previous = manifest["stages"].get(stage.name, {})
-            if not force and previous.get("fingerprint") == fingerprint and previous.get("outputs") == record:
-                # a missing uncommitted intermediate rebuilt byte-identical: the record stands, so a fresh clone's
-                # `make all` leaves the committed manifest (and `git status`) as they were
-                say(f"{head}: rebuilt in {seconds:.1f} s, every output identical to the recorded run")
-                continue
-            manifest["stages"][stage.name] = {
-                "notebook": stage.notebook,
-                "executed_notebook": paths.relative_to_root(layout.notebooks / executed.name),
-                "fingerprint": fingerprint,
-                "outputs": record,
-                "seconds": seconds,
-                "finished": _now(),
-            }
-            say(f"{head}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
-        manifest.update(manifests.header(run, stages, started, git_state))
+    position = {s.name: i for i, s in enumerate(selected, 1)}
+    pending = list(selected)  # not started yet, in run order
+    settled: set[str] = set()  # skipped, reused or finished
+    running: dict[Future, tuple[Stage, object, Path, float]] = {}
+    failure: BaseException | None = None
+
+    def head(stage: Stage) -> str:
+        return f"[{position[stage.name]}/{len(selected)}] {stage.name} ({stage.notebook})"
+
+    def record_run() -> None:
+        manifest.update(manifests.header(run, stages, started, git_state, jobs))
         manifests.write(layout, manifest)
         merge_variables(layout, manifest)
-        ran.add(stage.name)
+
+    def ready(stage: Stage) -> bool:
+        return all(n in settled or n not in position for n in stage.needs)
+
+    with run_slots(jobs) as slots, ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="fedlocal-stage") as pool:
+        kernel_env = slots.environment()
+        try:
+            while pending or running:
+                started_one = True
+                while failure is None and started_one:  # start (or settle) every ready stage, in run order
+                    started_one = False
+                    for stage in [s for s in pending if ready(s)]:
+                        status, reason = stage_status(stage, run, manifest, code, by_name)
+                        if status == "up to date" and not force:
+                            pending.remove(stage)
+                            settled.add(stage.name)
+                            say(f"{head(stage)}: up to date, skipped")
+                            started_one = True
+                            continue
+                        fingerprint = stage_fingerprint(stage, run, code, by_name)
+                        rec, source = first_reusable(stage, fingerprint, sources)
+                        if rec is not None:
+                            pending.remove(stage)
+                            copy_outputs(stage, rec, source, layout)
+                            manifest["stages"][stage.name] = {**rec, "executed_notebook": paths.relative_to_root(
+                                layout.notebooks / Path(rec.get("executed_notebook", "")).name),
+                                "reused_from": paths.relative_to_root(source.manifest)}
+                            say(f"{head(stage)}: same fingerprint as {paths.relative_to_root(source.manifest)}, "
+                                f"its outputs reused")
+                            record_run()
+                            ran.add(stage.name)
+                            settled.add(stage.name)
+                            started_one = True
+                            continue
+                        if len(running) >= jobs:
+                            break
+                        token = slots.try_acquire()
+                        if token is None:  # every slot busy (here or in another run sharing them): wait
+                            break
+                        pending.remove(stage)
+                        say(f"{head(stage)}: running ({reason or 'forced'}) ...")
+                        for name in stage.inputs:  # fetched above unless it looked reusable
+                            registry.fetch(name)
+                        staging = run.staging / stage.name
+                        shutil.rmtree(staging, ignore_errors=True)
+                        staging.mkdir(parents=True)
+                        future = pool.submit(_execute_in_slot, slots, token, stage, run, staging,
+                                             progress and jobs == 1, kernel_env)
+                        running[future] = (stage, fingerprint, staging, time.monotonic())
+                        started_one = True
+                if failure is not None:
+                    pending.clear()
+                if not running:
+                    if pending and not any(ready(s) for s in pending):
+                        raise PipelineError(f"stages {', '.join(s.name for s in pending)} wait for stages that are not "
+                                            f"in this run; check `needs` in pipeline.yaml")
+                    if pending:  # every slot is held by another run sharing them (stage 08's variants)
+                        time.sleep(0.2)
+                    continue
+                done, _ = wait(running, timeout=None if failure is not None or not pending else 0.5,
+                               return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: position[running[f][0].name]):
+                    stage, fingerprint, staging, t0 = running.pop(future)
+                    try:
+                        executed = future.result()
+                        record = move_into_place(collect(stage, staging), executed, staging, layout)
+                    except Exception as err:  # noqa: BLE001 - the first failure is raised once the others finish
+                        if failure is None:
+                            failure = err
+                            if running:
+                                say(f"{head(stage)}: failed; waiting for {', '.join(running[f][0].name for f in running)} "
+                                    f"to finish (no further stage starts)")
+                        continue
+                    seconds = round(time.monotonic() - t0, 1)
+                    settled.add(stage.name)
+                    previous = manifest["stages"].get(stage.name, {})
+                    if not force and previous.get("fingerprint") == fingerprint and previous.get("outputs") == record:
+                        # a missing uncommitted intermediate rebuilt byte-identical: the record stands, so a fresh
+                        # clone's `make all` leaves the committed manifest (and `git status`) as they were
+                        say(f"{head(stage)}: rebuilt in {seconds:.1f} s, every output identical to the recorded run")
+                        continue
+                    manifest["stages"][stage.name] = {
+                        "notebook": stage.notebook,
+                        "executed_notebook": paths.relative_to_root(layout.notebooks / executed.name),
+                        "fingerprint": fingerprint,
+                        "outputs": record,
+                        "seconds": seconds,
+                        "finished": _now(),
+                    }
+                    say(f"{head(stage)}: done in {seconds:.1f} s (elapsed {time.monotonic() - t_all:.0f} s)")
+                    record_run()
+                    ran.add(stage.name)
+        except BaseException:  # interrupted: nothing more is moved into place; the kernels stop with the process
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    if failure is not None:
+        raise failure
     shutil.rmtree(run.staging, ignore_errors=True)
     if all(stage.name not in ran for stage in selected) and layout.manifest.is_file():
         say(f"nothing to do: every stage is up to date ({time.monotonic() - t_all:.1f} s)")
         return manifest
-    manifest.update(manifests.header(run, stages, started, git_state))
+    manifest.update(manifests.header(run, stages, started, git_state, jobs))
     manifest["finished"] = _now()
     manifests.write(layout, manifest)
     merge_variables(layout, manifest)
     say(f"finished in {time.monotonic() - t_all:.1f} s; manifest: {paths.relative_to_root(layout.manifest)}")
     return manifest
+
+
+def _execute_in_slot(slots: Slots, token: object, stage: Stage, run: Run, staging: Path, progress: bool,
+                     kernel_env: dict[str, str]) -> Path:
+    """A worker thread's job: execute the stage's notebook into its staging folder, then give the slot back."""
+    try:
+        return execute(stage, run, staging, progress, kernel_env)
+    finally:
+        slots.release(token)
 
 
 def describe(params_file: str | Path | None = None, overrides=(), out=None,

@@ -15,6 +15,7 @@ from fedlocal.runner import compare
 from fedlocal.runner import manifest as manifests
 from fedlocal.runner.plan import plan_run
 from fedlocal.runner.run import _say, run_pipeline
+from fedlocal.runner.slots import check_jobs
 from fedlocal.runner.stages import load_stages
 
 REPRODUCE_DIR = paths.RESULTS / "reproduce"  # git-ignored scratch run
@@ -35,7 +36,7 @@ def git_ignored(layout: Layout, outputs: list[str]) -> set[str]:
 
 def reproduce(params_file: str | Path | None = None, out: str | Path | None = None,
               against: str | Path | None = None, rebuild: bool = True, pipeline_file: str | Path | None = None,
-              say: Callable[[str], None] = _say) -> bool:
+              say: Callable[[str], None] = _say, jobs: int | str | None = None) -> bool:
     """Rebuild every stage from the raw inputs into a scratch folder and compare it with the reference run.
 
     reference: the canonical outputs (default) or a run folder; returns True when every output is the same.
@@ -46,13 +47,14 @@ def reproduce(params_file: str | Path | None = None, out: str | Path | None = No
     stages = load_stages(pipeline_file)
     fresh = Layout.at(out)
     if rebuild:
+        jobs = check_jobs(jobs)
         plan_run(params_file, (), out)  # parameters valid and the folder allowed, before anything is deleted
         if out.exists() and any(out.iterdir()) and not fresh.manifest.is_file():
             raise RunFolderError(f"reproduce --out {out} is a folder with files but no run in it; give an empty "
                                  f"or new folder (it is emptied before the rebuild)")
         shutil.rmtree(out, ignore_errors=True)
         run_pipeline(params_file, out=out, force=True, pipeline_file=pipeline_file, reuse_from=None,
-                     progress=False, say=say)
+                     progress=False, say=say, jobs=jobs)
     elif not fresh.manifest.is_file():
         raise RunFolderError(f"no earlier rebuild in {out}; run `fedlocal reproduce` without --no-rebuild first")
     ref_name = "the canonical outputs" if against is None else paths.relative_to_root(Path(against))
