@@ -83,8 +83,10 @@ def main() -> None:
             results[jobs] = run_once(args.params, jobs, Path(tmp) / f"jobs{jobs}")
             r = results[jobs]
             print(f"--jobs {jobs}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak {r['peak_gb']:.2f} GB", flush=True)
+    from fedlocal.runner import load_stages
+
     first = args.jobs[0]
-    stages = list(results[first]["manifest"]["stages"])
+    stages = [s.name for s in load_stages() if s.name in results[first]["manifest"]["stages"]]  # in run order
     print(f"\nfedlocal run --force ({args.params.name}), {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at the end; seconds per stage (manifest)")
     print(f"{'stage':<16s}" + "".join(f"{'jobs ' + str(j):>10s}" for j in args.jobs))
