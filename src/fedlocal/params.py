@@ -34,6 +34,7 @@ from fedlocal.vocab import (
     POLICIES,
     RACE_ETH,
     SC_ENDS,
+    SYNTHETIC_GROUP_GAPS,
     YEAR_ONLY_DATES,
 )
 
@@ -133,6 +134,12 @@ SCHEMA: dict[str, Param] = {
                                  "Synthetic data only: odds ratios planted per policy x group (missing cells = 1.0)."),
     "county_sd": Param("float", 0.25, "Synthetic data only: SD of the county random intercept (log-odds).", lo=0.0, hi=3.0),
     "person_sd": Param("float", 0.8, "Synthetic data only: SD of the person random intercept (log-odds).", lo=0.0, hi=5.0),
+    "synthetic_group_gaps": Param("choice", "bjs_2015_2017", "Synthetic data only: the BJS violent victimization rates of "
+                                  "white, black and Hispanic persons the race/ethnicity gradient is raked to: "
+                                  "'bjs_2015_2017' (one set, the 2015-2017 average of Criminal Victimization 2017 table 8; "
+                                  "2002 and 2013 held out to validate it) or 'bjs_by_year' (each year's, 2005-2014, BJS "
+                                  "NCVS dashboard; data/curated/bjs_violent_rate_by_race.csv).",
+                                  choices=SYNTHETIC_GROUP_GAPS),
     "disclosure": Param("bool", False, "Release only disclosure-safe NCVS outputs (Census DRB rules: counts rounded on the schedule, "
                         "estimates to 4 significant digits, cells under 15 suppressed, printed notebook output withheld) and "
                         "write a confidential review bundle; always on when ncvs_source is 'restricted'."),

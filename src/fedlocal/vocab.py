@@ -18,6 +18,8 @@ GROUP_LABELS = {"all": "All persons", "latino": "Latino", "black": "Non-Latino B
 
 # NCVS person-interview sources behind the one schema.
 NCVS_SOURCES = ("synthetic", "restricted")
+# the BJS race/ethnicity gaps the synthetic victimization is raked to (fedlocal.synthetic.calibration)
+SYNTHETIC_GROUP_GAPS = ("bjs_2015_2017", "bjs_by_year")
 NCVS_SOURCE_LABELS = {"synthetic": "synthetic NCVS", "restricted": "restricted NCVS"}
 
 # Coding choices (each a run parameter; the docs live in params.SCHEMA).

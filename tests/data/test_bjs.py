@@ -47,3 +47,19 @@ def test_a_year_given_twice_is_refused(monkeypatch):
     monkeypatch.setattr(bjs, "transcribed", lambda: doubled)
     with pytest.raises(registry.InputError, match="each year 1993-2017 once"):
         bjs.national_violent_rates()
+
+
+# A curated BJS figure is read in a BJS publication: BJS's own site or the Office of Justice Programs' (old and new hosts).
+BJS_HOSTS = {"bjs.ojp.gov", "ncvs.bjs.ojp.gov", "bjs.gov", "www.bjs.gov", "ojp.gov", "www.ojp.gov", "ojp.usdoj.gov", "www.ojp.usdoj.gov"}
+
+
+def test_curated_bjs_files_cite_only_bjs_publications():
+    """Every web address in a curated bjs_* file is on a BJS/OJP host (a reproduction elsewhere is not a source)."""
+    import re
+    from urllib.parse import urlparse
+
+    files = sorted((paths.DATA / "curated").glob("bjs_*.csv"))
+    assert files
+    for path in files:
+        hosts = {urlparse(u).hostname for u in re.findall(r"https?://[^\s,;\"')]+", path.read_text())}
+        assert hosts <= BJS_HOSTS, f"{path.name} cites {sorted(hosts - BJS_HOSTS)}: cite the BJS publication instead"

@@ -34,18 +34,28 @@ def test_prevalence_checks_for_any_source():
     assert checks.loc["weighted prevalence 2010", "gap"] == 0.25 / target - 1
 
 
-def test_heldout_group_rates_are_typed_as_published_and_not_calibration_years():
+def test_group_rates_by_year_are_bjs_figures():
+    """Each year's four groups imply BJS's published total of that year, and 2015-2017 are table 8's rates."""
     from fedlocal.data import bjs
+    rates = calibration.group_rates_by_year()
+    assert sorted(rates["year"].unique()) == [2002, *range(2005, 2018)]
+    assert all(sorted(g) == ["black", "hispanic", "other", "white"] for _, g in rates.groupby("year")["group"])
+    assert rates["url"].str.startswith("https://ncvs.bjs.ojp.gov/").all() and rates["read_via"].str.len().gt(0).all()
+    series = bjs.national_violent_rates().set_index("year")["violent_rate_per_1000_12plus"]
+    population = rates["victimizations"] / rates["violent_rate_per_1000_12plus"] * 1000
+    implied = 1000 * rates["victimizations"].groupby(rates["year"]).sum() / population.groupby(rates["year"]).sum()
+    for year, total in implied.items():
+        assert total == pytest.approx(series[year], abs=0.065), year
+    table8 = calibration._read_table8().set_index("label")["rate"]  # the 2015-2017 mean the default is raked to
+    ours = rates[rates["year"].between(2015, 2017)].groupby("group")["violent_rate_per_1000_12plus"].mean()
+    for group, label in (("white", "White"), ("black", "Black"), ("hispanic", "Hispanic")):
+        assert ours[group] == pytest.approx(table8[label], abs=0.04)
+
+
+def test_heldout_years_are_not_calibration_years():
     held = calibration.heldout_group_rates()
     assert sorted(held["year"].unique()) == [2002, 2013]
-    assert set(held["group"]) == {"white", "black", "hispanic", "total"}
-    assert held["url"].str.startswith("https://").all() and held["document"].str.contains("Table 1").all()
-    # each year's total is BJS's published rate of that year (the check that the reproduction is BJS's series)
-    series = bjs.national_violent_rates().set_index("year")["violent_rate_per_1000_12plus"]
-    totals = held.loc[held["group"] == "total"].set_index("year")["violent_rate_per_1000_12plus"]
-    for year, total in totals.items():
-        assert total == pytest.approx(series[year], abs=0.05)
-    assert not set(held["year"]) & {2015, 2016, 2017}  # the gradients are raked to 2015-2017: held out means other years
+    assert not set(held["year"]) & {2015, 2016, 2017}  # the default gradients are raked to 2015-2017
 
 
 def _interviews_with_gaps(black_over_white, latino_over_white, n=400_000, seed=3):

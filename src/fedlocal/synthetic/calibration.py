@@ -16,11 +16,12 @@ years (sample redesign), so its target is interpolated between 2005 and 2007.
 Group gradients come from Criminal Victimization 2017, table 8 (2015-2017, the only group table in
 the registered inputs): each group's rate relative to the total, averaged over the three years.
 
-Held out of all this, to validate the group gaps: BJS violent victimization rates of white, black and
-Hispanic persons in 2002 and 2013 (data/curated/bjs_violent_rate_by_race_heldout.csv, typed from a
-secondary reproduction whose totals equal the registered BJS series). No year-by-year table of BJS rates
-by race and Hispanic origin for 2005-2014 could be read in the sources searched (BJS publishes one:
-"Violent Victimization by Race or Ethnicity, 2005-2019", NCJ 255578), so the gaps do not vary by year.
+BJS's violent victimization rates of white, black, Hispanic and other persons by year (white and black exclude
+Hispanics) are in data/curated/bjs_violent_rate_by_race.csv: 2002 and 2005-2017 from BJS's NCVS dashboard
+(N-DASH), each year's rates consistent with BJS's published total of that year and 2015-2017 with table 8 above.
+With `synthetic_group_gaps: bjs_by_year` the race/ethnicity gradient is raked year by year to the 2005-2014 rates
+(`race_relative_rates_by_year`); by default (`bjs_2015_2017`) it is the table-8 average, and 2002 and 2013 are held
+out to validate the gaps (`group_gap_validation`).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ import pandas as pd
 
 from fedlocal import registry
 from fedlocal.data import bjs
-from fedlocal.synthetic.panel import PAPER_INTERVIEWS, PAPER_PERSONS, PAPER_WINDOW, Panel
-from fedlocal.vocab import RACE_ETH
+from fedlocal.synthetic.panel import PAPER_INTERVIEWS, PAPER_PERSONS, PAPER_WINDOW, Panel, SyntheticInputError
+from fedlocal.vocab import RACE_ETH, SYNTHETIC_GROUP_GAPS
 
 GROUP_RATES = "bjs_ncvs_tables/cv17/cv17t08.csv"
-HELDOUT_GROUP_RATES = "curated/bjs_violent_rate_by_race_heldout.csv"
+GROUP_RATES_BY_YEAR = "curated/bjs_violent_rate_by_race.csv"
+HELDOUT_YEARS = (2002, 2013)  # not in the default calibration (2015-2017) and not 2006
+GROUP_GAPS = SYNTHETIC_GROUP_GAPS
 HELDOUT_GROUPS = {"black": "black", "hispanic": "latino"}  # held-out table's group -> race_eth; rates relative to white
 NOT_COMPARABLE = (2006,)
 
@@ -171,10 +174,38 @@ def prevalence_checks(interviews: pd.DataFrame, first_year: int = 2005, last_yea
     return out
 
 
+def group_rates_by_year() -> pd.DataFrame:
+    """year, group (white, black, hispanic, other), violent_rate_per_1000_12plus, rate_se, victimizations and
+    provenance: BJS's rates by race and Hispanic origin, 2002 and 2005-2017."""
+    return pd.read_csv(registry.fetch(GROUP_RATES_BY_YEAR), dtype={"year": int})
+
+
 def heldout_group_rates() -> pd.DataFrame:
-    """year, group (white, black, hispanic, total), violent_rate_per_1000_12plus and provenance: the BJS figures
-    held out of the calibration."""
-    return pd.read_csv(registry.fetch(HELDOUT_GROUP_RATES), dtype={"year": int})
+    """The rows of `group_rates_by_year` for the years held out of the default calibration (HELDOUT_YEARS)."""
+    rates = group_rates_by_year()
+    return rates[rates["year"].isin(HELDOUT_YEARS)].reset_index(drop=True)
+
+
+def race_relative_rates_by_year(first_year: int = 2005, last_year: int = 2014) -> dict[int, dict[str, float]]:
+    """year -> race_eth -> that year's BJS rate relative to the year's total (white, black, latino; other 1.0 as in
+    `relative_rates`). The total is the four groups' victimizations over their population (rate = count / population),
+    so each year's ratios come from one table. 2006 (not comparable, see NOT_COMPARABLE) is the mean of 2005 and 2007.
+    """
+    rates = group_rates_by_year()
+    rates = rates.assign(population=rates["victimizations"] / rates["violent_rate_per_1000_12plus"] * 1000)
+    out = {}
+    for year, g in rates.groupby("year"):
+        total = 1000 * g["victimizations"].sum() / g["population"].sum()
+        r = g.set_index("group")["violent_rate_per_1000_12plus"] / total
+        out[int(year)] = {"white": float(r["white"]), "black": float(r["black"]), "latino": float(r["hispanic"]), "other": 1.0}
+    for year in NOT_COMPARABLE:
+        if year - 1 in out and year + 1 in out:
+            out[year] = {k: (out[year - 1][k] + out[year + 1][k]) / 2 for k in out[year]}
+    missing = [y for y in range(first_year, last_year + 1) if y not in out]
+    if missing:
+        raise SyntheticInputError(f"{GROUP_RATES_BY_YEAR}: no BJS rates by race for {missing}; "
+                                     "synthetic_group_gaps: bjs_by_year needs every year of the window (or use bjs_2015_2017).")
+    return {y: out[y] for y in range(first_year, last_year + 1)}
 
 
 def group_gap_validation(interviews: pd.DataFrame) -> pd.DataFrame:

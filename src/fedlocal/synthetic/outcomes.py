@@ -79,13 +79,16 @@ def read_planted(path: str | Path, source: str) -> pd.DataFrame | None:
 
 def draw_outcomes(panel: Panel, interviews: pd.DataFrame, counties: pd.DataFrame, rng: np.random.Generator,
                   planted_odds_ratios: dict | None = None, county_sd: float = 0.25,
-                  person_sd: float = 0.8, extra_log_odds: np.ndarray | None = None) -> tuple[pd.DataFrame, Outcomes]:
+                  person_sd: float = 0.8, extra_log_odds: np.ndarray | None = None,
+                  group_gaps: str = "bjs_2015_2017") -> tuple[pd.DataFrame, Outcomes]:
     """The panel's interviews with `violent` and `violent_count` drawn, in the schema, and what they came from.
 
     `interviews`: the panel's interviews with exposure columns (one per policy) linked; `counties`: the
     county covariates (fips, optional year, poverty_rate, unemployment_rate, pct_same_house); `rng`: the
     generator that drew the panel. `extra_log_odds`: one more term per interview (e.g. the shocks or
     pre-trends of synthetic/stress.py), added before the gradients are raked, like the county covariates.
+    `group_gaps`: the BJS race/ethnicity gaps raked to, 'bjs_2015_2017' (one set, table 8) or 'bjs_by_year'
+    (each year's, 2005-2014; see `_rake_gradients`).
     """
     planted = planted_table(planted_odds_ratios)
     missing = [p for p in POLICIES if p not in interviews.columns]
@@ -101,7 +104,7 @@ def draw_outcomes(panel: Panel, interviews: pd.DataFrame, counties: pd.DataFrame
         eta = eta + np.asarray(extra_log_odds, dtype=float)
     log_or = np.log(planted.pivot(index="group", columns="policy", values="odds_ratio").loc[list(RACE_ETH), list(POLICIES)].to_numpy())
     targets = calibration.prevalence_targets(panel.first_year, panel.last_year)
-    gradient, coefs = _rake_gradients(df, eta, targets)  # raked before the planted effects, which it must not absorb
+    gradient, coefs = _rake_gradients(df, eta, targets, group_gaps)  # raked before the planted effects, which it must not absorb
     eta = eta + gradient
     race = pd.Index(RACE_ETH).get_indexer(df["race_eth"])
     for j, p in enumerate(POLICIES):
@@ -135,11 +138,27 @@ def _county_covariate_effect(counties: pd.DataFrame, df: pd.DataFrame) -> np.nda
     return merged["effect"].fillna(0.0).to_numpy()
 
 
-def _rake_gradients(df: pd.DataFrame, eta: np.ndarray, targets: pd.DataFrame, iterations: int = 8):
-    """Log-odds per factor level such that each group's weighted prevalence relative to all matches BJS's relative rate."""
+def _rake_gradients(df: pd.DataFrame, eta: np.ndarray, targets: pd.DataFrame, group_gaps: str = "bjs_2015_2017",
+                    iterations: int = 8):
+    """Log-odds per factor level such that each group's weighted prevalence relative to all matches BJS's relative rate.
+
+    With ``group_gaps="bjs_by_year"`` the race/ethnicity factor has one level per group and year, each matched to
+    that year's BJS rate relative to that year's total (the year baselines then set each year's total).
+    """
+    if group_gaps not in calibration.GROUP_GAPS:
+        raise SyntheticInputError(f"synthetic_group_gaps: {group_gaps!r} is not one of {list(calibration.GROUP_GAPS)}.")
     rr = calibration.relative_rates()
     levels = calibration.factor_levels(df)
     w = df["weight"].to_numpy()
+    year = df["year"].to_numpy()
+    within = {}  # factors whose rate is relative to the interviews of the same year, not to all interviews
+    if group_gaps == "bjs_by_year":
+        yearly = calibration.race_relative_rates_by_year(int(year.min()), int(year.max()))
+        race = levels.pop("race_eth")
+        del rr["race_eth"]
+        levels["race_eth_by_year"] = np.char.add(np.char.add(race.astype(str), " "), year.astype(str)).astype(object)
+        rr["race_eth_by_year"] = {f"{g} {y}": v for y, groups in yearly.items() for g, v in groups.items()}
+        within["race_eth_by_year"] = year - year.min()
     mean_target = float(targets["target_prevalence"].mean())
     codes = {f: pd.factorize(levels[f]) for f in rr}
     beta = {f: np.zeros(len(codes[f][1])) for f in rr}
@@ -151,7 +170,11 @@ def _rake_gradients(df: pd.DataFrame, eta: np.ndarray, targets: pd.DataFrame, it
         base += np.log(mean_target / overall)
         for f in rr:
             code, labels = codes[f]
-            got = np.bincount(code, w * p, len(labels)) / np.bincount(code, w, len(labels)) / overall
+            reference = overall
+            if f in within:  # that level's year: every level lies in one year
+                by_year = np.bincount(within[f], w * p) / np.bincount(within[f], w)
+                reference = np.bincount(code, w * by_year[within[f]], len(labels)) / np.bincount(code, w, len(labels))
+            got = np.bincount(code, w * p, len(labels)) / np.bincount(code, w, len(labels)) / reference
             want = np.array([rr[f][lab] for lab in labels])
             beta[f] += np.log(want / got)
     g = sum(beta[f][codes[f][0]] for f in rr)
