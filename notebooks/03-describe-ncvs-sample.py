@@ -130,7 +130,8 @@ calibration_display
 # then a check of the raking, not a held-out year.
 
 # %%
-group_gaps = calibration.group_gap_validation(interviews)
+raked_to = synthetic_group_gaps if ncvs_source == "synthetic" else "bjs_2015_2017"  # restricted data: nothing raked
+group_gaps = calibration.group_gap_validation(interviews, raked_to)
 save_table(group_gaps, output, "ncvs-group-gap-validation", display=tables.group_gap_validation(group_gaps, ncvs_source))
 tables.group_gap_validation(group_gaps, ncvs_source)
 

@@ -138,7 +138,8 @@ SCHEMA: dict[str, Param] = {
                                   "white, black and Hispanic persons the race/ethnicity gradient is raked to: "
                                   "'bjs_2015_2017' (one set, the 2015-2017 average of Criminal Victimization 2017 table 8; "
                                   "2002 and 2013 held out to validate it) or 'bjs_by_year' (each year's, 2005-2014, BJS "
-                                  "NCVS dashboard; data/curated/bjs_violent_rate_by_race.csv).",
+                                  "NCVS dashboard; data/curated/bjs_violent_rate_by_race.csv). Stage 03's panel only: the "
+                                  "Monte Carlo studies of stage 07 draw with the default.",
                                   choices=SYNTHETIC_GROUP_GAPS),
     "disclosure": Param("bool", False, "Release only disclosure-safe NCVS outputs (Census DRB rules: counts rounded on the schedule, "
                         "estimates to 4 significant digits, cells under 15 suppressed, printed notebook output withheld) and "

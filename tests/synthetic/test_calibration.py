@@ -81,3 +81,13 @@ def test_group_gap_validation_finds_no_gap_in_a_panel_built_with_the_heldout_rat
 def test_group_gap_validation_flags_a_panel_without_the_gaps():
     got = calibration.group_gap_validation(_interviews_with_gaps(0.7, 0.7)).set_index(["year", "group"])
     assert got.loc[(2013, "black"), "gap"] < -0.3 and got.loc[(2013, "latino"), "gap"] < -0.3
+
+
+def test_group_gap_validation_says_which_years_were_raked_to():
+    """With bjs_by_year, 2013 is a calibration year (its target is BJS's 2013 ratio), 2002 stays held out."""
+    default = calibration.group_gap_validation(_interviews_with_gaps(1.1, 1.1)).set_index(["year", "group"])
+    assert default["held_out"].all()
+    got = calibration.group_gap_validation(_interviews_with_gaps(1.1, 1.1), "bjs_by_year").set_index(["year", "group"])
+    assert not got.loc[(2013, "black"), "held_out"] and got.loc[(2002, "black"), "held_out"]
+    assert got.loc[(2013, "latino"), "calibration"] == pytest.approx(got.loc[(2013, "latino"), "bjs_heldout"])
+    assert np.isnan(got.loc[(2002, "latino"), "calibration"])

@@ -433,13 +433,14 @@ def police_crime_honest(sensitivity: pd.DataFrame) -> pd.DataFrame:
 
 
 def group_gap_validation(validation: pd.DataFrame, source: str) -> pd.DataFrame:
-    """The panel's black and Latino gaps (relative to white) beside the held-out BJS figures, gaps in %."""
+    """The panel's black and Latino gaps (relative to white) beside BJS's figures of that year, gaps in %."""
     ratio = lambda v: DASH if pd.isna(v) else f"{v:.2f}"  # noqa: E731
     return pd.DataFrame({
-        "year (BJS, held out)": validation["year"],
+        "year (BJS)": validation["year"],
+        "held out of the calibration": validation["held_out"].map({True: "yes", False: "no"}),
         "group": validation["group"].map(GROUP_LABELS),
         "BJS rate ratio to white": validation["bjs_heldout"].map(ratio),
-        "calibration target (BJS 2015-17)": validation["calibration"].map(ratio),
+        "calibration target": validation["calibration"].map(ratio),
         f"{source} panel, that year": validation["panel_year"].map(ratio),
         f"{source} panel, all years": validation["panel_all_years"].map(ratio),
         "gap": validation["gap"].map(lambda g: f"{100 * g:+.1f}%"),

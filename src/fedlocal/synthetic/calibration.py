@@ -208,19 +208,28 @@ def race_relative_rates_by_year(first_year: int = 2005, last_year: int = 2014) -
     return {y: out[y] for y in range(first_year, last_year + 1)}
 
 
-def group_gap_validation(interviews: pd.DataFrame) -> pd.DataFrame:
-    """The group gaps (black and Latino relative to white) of a panel beside BJS figures not used to set them.
+def group_gap_validation(interviews: pd.DataFrame, group_gaps: str = "bjs_2015_2017") -> pd.DataFrame:
+    """The group gaps (black and Latino relative to white) of a panel beside BJS figures of 2002 and 2013.
 
-    One row per held-out year x group: ``bjs_heldout`` (BJS rate ratio that year), ``calibration`` (the ratio the
-    synthetic panel is raked to, BJS 2015-2017), ``panel_year`` (the panel's weighted prevalence ratio that year,
+    One row per year (HELDOUT_YEARS) x group: ``bjs_heldout`` (BJS rate ratio that year), ``calibration`` (the ratio
+    the synthetic panel is raked to: BJS 2015-2017 by default, that year's BJS ratio with ``bjs_by_year``, missing
+    for a year outside the panel), ``held_out`` (whether that year's BJS figures were left out of the raking: always
+    by default, 2002 only with ``bjs_by_year``), ``panel_year`` (the panel's weighted prevalence ratio that year,
     missing outside its window), ``panel_all_years`` (pooled over its years) and ``gap`` (the panel's ratio, that
-    year's where there is one, relative to the held-out one, minus 1). Rate ratios stand for prevalence ratios, as
-    in the calibration itself.
+    year's where there is one, relative to BJS's, minus 1). Rate ratios stand for prevalence ratios, as in the
+    calibration itself.
     """
+    if group_gaps not in GROUP_GAPS:
+        raise SyntheticInputError(f"synthetic_group_gaps: {group_gaps!r} is not one of {list(GROUP_GAPS)}.")
     held = heldout_group_rates().pivot(index="year", columns="group", values="violent_rate_per_1000_12plus")
-    rr = relative_rates()["race_eth"]
     by_year = weighted_prevalence(interviews, ["year", "race_eth"]).unstack()
     pooled = weighted_prevalence(interviews, "race_eth")
+    if group_gaps == "bjs_by_year":
+        yearly = race_relative_rates_by_year(int(interviews["year"].min()), int(interviews["year"].max()))
+        target = {y: {g: rr[g] / rr["white"] for g in rr} for y, rr in yearly.items()}
+    else:
+        rr = relative_rates()["race_eth"]
+        target = {y: {g: rr[g] / rr["white"] for g in rr} for y in held.index}
     rows = []
     for year in held.index:
         for bjs_group, group in HELDOUT_GROUPS.items():
@@ -229,6 +238,8 @@ def group_gap_validation(interviews: pd.DataFrame) -> pd.DataFrame:
             panel_all = float(pooled[group] / pooled["white"])
             observed = panel_year if in_window else panel_all
             heldout = float(held.loc[year, bjs_group] / held.loc[year, "white"])
-            rows.append({"year": int(year), "group": group, "bjs_heldout": heldout, "calibration": rr[group] / rr["white"],
+            rows.append({"year": int(year), "group": group, "bjs_heldout": heldout,
+                         "calibration": target.get(year, {}).get(group, np.nan),
+                         "held_out": group_gaps == "bjs_2015_2017" or year not in target,
                          "panel_year": panel_year, "panel_all_years": panel_all, "gap": observed / heldout - 1})
     return pd.DataFrame(rows)
