@@ -28,6 +28,16 @@ def test_agreement_share_counts_only_disagreeing_months():
     assert disagreement_kinds(d).to_dict() == {"start differ": 1, "only theirs": 1}
 
 
+def test_agreement_takes_a_population_share_panel():
+    """city_policies=population_share codes a program as the covered share of the county (a float): the
+    comparison with East's 0/1 panel still runs, and only a fully covered county-month counts as on."""
+    ours = pd.DataFrame({"fips": ["1"] * 3, "month": ["m1", "m2", "m3"], "jem": [0.0, 0.4, 1.0], "tfm": [0.0, 0.0, 0.0]})
+    theirs = ours.assign(jem=[0, 1, 1], tfm=[0, 0, 0])
+    r = agreement(ours, theirs).set_index("program")
+    assert r.loc["any_287g", "on_either"] == 2 and r.loc["any_287g", "agree_when_on_share"] == 0.5
+    assert r.loc["jem", "agree_share"] == r.loc["any_287g", "agree_share"] == 2 / 3
+
+
 def test_agreement_table_appends_the_sc_file_comparison():
     agree = pd.DataFrame([{"program": "jem", "county_months": 10, "agree_share": 0.9, "on_either": 2,
                            "agree_when_on_share": 0.5, "counties_ours": 1, "counties_other": 1}])

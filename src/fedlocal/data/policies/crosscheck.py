@@ -70,7 +70,9 @@ def agreement(ours: pd.DataFrame, theirs: pd.DataFrame, programs=("jem", "tfm"))
     cols = list(programs) + (["any_287g"] if set(programs) == {"jem", "tfm"} else [])
     for prog in cols:
         if prog == "any_287g":
-            x, y = (m["jem"] | m["tfm"]), (m["jem_other"] | m["tfm_other"])
+            # the larger of the two: 'or' on a 0/1 panel, and defined on a city_policies=population_share panel,
+            # whose programs are the covered share of the county (floats, which `|` refuses)
+            x, y = m[["jem", "tfm"]].max(axis=1), m[["jem_other", "tfm_other"]].max(axis=1)
         else:
             x, y = m[prog], m[f"{prog}_other"]
         either = (x == 1) | (y == 1)
