@@ -112,8 +112,8 @@ print(f"share of interviews with a violent victimization: {frame['violent'].mean
 estimates = estimate.hybrid_estimates(frame, cluster=cluster, survey_weights=survey_weights,
                                       bootstrap_draws=bootstrap_draws, seed=seed, inference=few_cluster_inference)
 estimates["source"] = source
-estimates[["group", "policy", "odds_ratio", "ci_low", "ci_high", "p_cluster", "p_bootstrap", "bootstrap_weights",
-           "effective_clusters", "treated_counties"]].round(3)
+estimates.filter(["group", "policy", "odds_ratio", "ci_low", "ci_high", "p_value", "p_cluster", "p_bootstrap",
+                  "bootstrap_weights", "effective_clusters", "treated_counties"]).round(3)
 
 # %%
 main = estimates.loc[estimates["group"] == "all"]

@@ -72,7 +72,8 @@ def test_each_specification_is_a_variant_of_this_run_in_a_folder_beside_it(tmp_p
     specs = [specifications.parse(t) for t in ("cluster=county", "sc_end=suspension", "cluster=person")]
     runs = specifications.run_specifications(specs, parent, run=fake_run, say=lines.append)
     assert [s.text for s, _, _ in runs] == ["sc_end=suspension", "cluster=person"]  # cluster=county is this run
-    assert calls[0]["overrides"] == ["seed=7", "sc_end=suspension"]  # this run's own changes, then the variant's
+    # this run's own changes, no score bootstrap (the curve uses clustered intervals), then the variant's
+    assert calls[0]["overrides"] == ["seed=7", "bootstrap_draws=0", "sc_end=suspension"]
     assert calls[0]["params_file"] == paths.ROOT / "params/ci.yaml"
     assert calls[0]["only"] == ["policies", "counties", "ncvs", "models"]
     assert calls[0]["out"] == tmp_path / "parent" / "specifications" / "sc_end-suspension"
@@ -80,7 +81,12 @@ def test_each_specification_is_a_variant_of_this_run_in_a_folder_beside_it(tmp_p
     canonical = Layout.canonical()
     assert calls[0]["reuse_from"] == [parent, Layout.at(paths.RUNS / "specifications" / "sc_end-suspension"), canonical]
     assert any("same as this run, skipped" in m for m in lines)
-    assert any("--set seed=7 --set sc_end=suspension --only policies counties ncvs models" in m for m in lines)
+    assert any("--set seed=7 --set bootstrap_draws=0 --set sc_end=suspension --only policies counties ncvs models" in m
+               for m in lines)
+    calls.clear()
+    specifications.run_specifications([specifications.parse("bootstrap_draws=199; cluster=person")], parent,
+                                      run=fake_run, say=lines.append)
+    assert calls[0]["overrides"] == ["seed=7", "bootstrap_draws=199", "cluster=person"]  # its own draws stand
 
 
 def test_variants_run_side_by_side_within_the_jobs_of_the_run_and_come_back_in_order(tmp_path, monkeypatch):

@@ -159,7 +159,9 @@ SCHEMA: dict[str, Param] = {
                                    choices=FEW_CLUSTER_INFERENCE),
     "bootstrap_draws": Param("int", 999, "Draws of the wild cluster score bootstrap in notebook 04 (Rademacher weights; "
                              "Webb's six-point weights where 12 or fewer counties carry a policy's variation); the "
-                             "draws are seeded per policy x group from `seed`.", lo=99, hi=99_999),
+                             "draws are seeded per policy x group from `seed`; 0 runs none (the main p-value is then the clustered "
+                             "one): stage 08's variants run with 0, since their curve uses the clustered intervals and "
+                             "the bootstrap's restricted fits would add about a minute to each.", lo=0, hi=99_999),
     "event_window": Param("int", 6, "Event-time leads and lags, in 6-month steps on each side of the start date.", lo=1, hi=12),
     "random_intercept_persons": Param("int", 0, "Notebook 05: the person random-intercept logit (adaptive quadrature) "
                                       "and the pooled between-within logit beside it are fitted on all persons (0) or on "

@@ -91,5 +91,8 @@ def test_few_cluster_columns_and_the_main_p_value_follow_the_parameter(frame):
     latino_sc = boot.set_index(["group", "policy"]).loc[("latino", "sc")]
     assert latino_sc["p_bootstrap"] < 0.05  # the planted 2.0 is found by the bootstrap too
     assert "p_bootstrap" not in estimate.hybrid_estimates(frame, groups=(None,))  # without draws: as before
+    off = estimate.hybrid_estimates(frame, groups=(None, "latino"), bootstrap_draws=0, inference="score_bootstrap")
+    assert "p_bootstrap" not in off  # bootstrap_draws=0 (stage 08's variants): the clustered p-value is the main one
+    np.testing.assert_array_equal(off["p_value"], cluster["p_cluster"])
     with pytest.raises(FedlocalError, match="few_cluster_inference"):
         estimate.hybrid_estimates(frame, groups=(None,), bootstrap_draws=99, inference="wald")
