@@ -96,9 +96,11 @@ def side_by_side(rev: str, scale: float, replications: int) -> None:
             for name, src in order:
                 results[name] = one_replication(src, scale, i)
                 times[name].append(results[name]["seconds"])
-            same = results["old"]["estimate"] == results["new"]["estimate"]
+            a, b = (np.array(results[k]["estimate"], dtype=float) for k in ("old", "new"))
+            diff = float(np.nanmax(np.abs(a - b))) if a.shape == b.shape else float("inf")
             print(f"  replication {i}: code at {rev} {results['old']['seconds']:.1f} s, today's "
-                  f"{results['new']['seconds']:.1f} s; same estimates: {'yes' if same else 'NO'}", flush=True)
+                  f"{results['new']['seconds']:.1f} s; largest difference between the estimates {diff:.1e} "
+                  f"({'same to 1e-6' if diff <= 1e-6 else 'DIFFERENT: the estimators changed in between'})", flush=True)
     old_s, new_s = statistics.median(times["old"]), statistics.median(times["new"])
     print(f"one replication at scale {scale} (median of {replications}, one BLAS thread, fresh processes): "
           f"code at {rev} {old_s:.1f} s, today's {new_s:.1f} s, ratio old/new {old_s / new_s:.2f}x")
