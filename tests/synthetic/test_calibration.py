@@ -91,3 +91,15 @@ def test_group_gap_validation_says_which_years_were_raked_to():
     assert not got.loc[(2013, "black"), "held_out"] and got.loc[(2002, "black"), "held_out"]
     assert got.loc[(2013, "latino"), "calibration"] == pytest.approx(got.loc[(2013, "latino"), "bjs_heldout"])
     assert np.isnan(got.loc[(2002, "latino"), "calibration"])
+
+
+def test_group_gap_validation_of_an_extract_without_white_respondents_is_missing_not_an_error():
+    """A small restricted extract (the research-data-center path's six-interview fixture has no white respondent):
+    the ratios are missing and the table and variables still come out."""
+    from fedlocal.report import tables, variables
+
+    panel = _interviews_with_gaps(1.1, 1.1, n=2_000)
+    got = calibration.group_gap_validation(panel[panel["race_eth"] != "white"])
+    assert got["panel_all_years"].isna().all() and got["gap"].isna().all()
+    tables.group_gap_validation(got, "restricted")
+    variables.group_gap_validation(got)

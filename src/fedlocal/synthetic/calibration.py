@@ -235,7 +235,8 @@ def group_gap_validation(interviews: pd.DataFrame, group_gaps: str = "bjs_2015_2
         for bjs_group, group in HELDOUT_GROUPS.items():
             in_window = year in by_year.index and {group, "white"} <= set(by_year.columns)
             panel_year = float(by_year.loc[year, group] / by_year.loc[year, "white"]) if in_window else np.nan
-            panel_all = float(pooled[group] / pooled["white"])
+            # a small restricted extract may lack a group altogether: its ratios are missing, not an error
+            panel_all = float(pooled[group] / pooled["white"]) if {group, "white"} <= set(pooled.index) else np.nan
             observed = panel_year if in_window else panel_all
             heldout = float(held.loc[year, bjs_group] / held.loc[year, "white"])
             rows.append({"year": int(year), "group": group, "bjs_heldout": heldout,
