@@ -9,6 +9,7 @@ def test_cells():
     assert fmt.fmt_pp_ci(0.1234, -0.05, 0.29) == "+0.12 (-0.05, +0.29)"
     assert fmt.fmt_p(0.0004) == "<0.001" and fmt.fmt_p(0.0456) == "0.046" and fmt.fmt_p(float("nan")) == fmt.DASH
     assert fmt.fmt_ci(0.5, float("inf")) == fmt.DASH and fmt.fmt_num(2.0) == "2.00"
+    assert fmt.fmt_p_clause(0.0004) == "p < 0.001" and fmt.fmt_p_clause(0.0456) == "p = 0.046"
 
 
 def test_numbers_with_separators_and_dashes():

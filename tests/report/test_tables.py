@@ -151,6 +151,8 @@ def test_model_tables_show_both_p_values_and_mark_the_main_one():
     assert "p, clustered (main)" in main and "p, score bootstrap" in main
     sub = tables.subgroup_estimates(est.loc[est["group"].isin(GROUPS)], "synthetic")
     assert sub.iloc[0, 1] == "1.20 (1.00–1.44), p = 0.040 clustered, 0.210 bootstrap, G* = 4.3"
+    sub = tables.subgroup_estimates(est.assign(p_cluster=0.0004).loc[est["group"].isin(GROUPS)], "synthetic")
+    assert sub.iloc[0, 1] == "1.20 (1.00–1.44), p < 0.001 clustered, 0.210 bootstrap, G* = 4.3"
 
 
 def test_few_cluster_size_display_sets_both_methods_and_the_main_study_side_by_side():

@@ -58,3 +58,9 @@ def fmt_p(p) -> str:
     if not _finite(p):
         return DASH
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_p_clause(p) -> str:
+    """'p = 0.046', or 'p < 0.001' (not 'p = <0.001')."""
+    text = fmt_p(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"

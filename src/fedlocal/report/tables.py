@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fedlocal.models.adoption import BALANCE_COVARIATES, BASELINE_YEAR
-from fedlocal.report.formatting import DASH, fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_pct, fmt_pp_ci
+from fedlocal.report.formatting import DASH, fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_p_clause, fmt_pct, fmt_pp_ci
 from fedlocal.vocab import GROUP_LABELS, GROUPS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
 JOINT_TEST = "latino = black = white"  # the comparison label of the joint test in models.estimate.group_differences
@@ -122,11 +122,11 @@ def main_estimates(main: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def subgroup_estimates(subgroups: pd.DataFrame, source: str) -> pd.DataFrame:
     """Policies by rows, the three groups by columns: 'OR (CI), p = ...' with each group's number of interviews."""
-    text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, p = {fmt_p(p)}" for o, lo, hi, p in
+    text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, {fmt_p_clause(p)}" for o, lo, hi, p in
                       zip(subgroups["odds_ratio"], subgroups["ci_low"], subgroups["ci_high"], subgroups["p_value"])],
                      index=subgroups.index)
     if "p_bootstrap" in subgroups:  # both p-values (clustered first) and G* of each estimate
-        text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, p = {fmt_p(pc)} clustered, {fmt_p(pb)} bootstrap, "
+        text = pd.Series([f"{fmt_or_ci(o, lo, hi)}, {fmt_p_clause(pc)} clustered, {fmt_p(pb)} bootstrap, "
                           f"G* = {fmt_num(g, 1)}" for o, lo, hi, pc, pb, g in
                           zip(subgroups["odds_ratio"], subgroups["ci_low"], subgroups["ci_high"],
                               subgroups["p_cluster"], subgroups["p_bootstrap"], subgroups["effective_clusters"])],
