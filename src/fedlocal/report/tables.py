@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pandas as pd
 
-from fedlocal.models.adoption import BALANCE_COVARIATES, BASELINE_YEAR
 from fedlocal.report.formatting import DASH, fmt_ci, fmt_int, fmt_num, fmt_or_ci, fmt_p, fmt_p_clause, fmt_pct, fmt_pp_ci
 from fedlocal.vocab import GROUP_LABELS, GROUPS, NCVS_SOURCE_LABELS, POLICIES, POLICY_LABELS, RACE_ETH
 
@@ -298,6 +297,9 @@ def _mean_cell(value: float) -> str:
 def adopter_balance(balance: pd.DataFrame) -> pd.DataFrame:
     """models.adoption.balance as printed: the counties row, then each covariate's mean over all counties and, per
     adopter group, the adopters' mean and the standardized difference (others' means stay in the CSV)."""
+    # imported here: models.adoption loads scipy.stats (about a second), which the other stages' tables never need
+    from fedlocal.models.adoption import BALANCE_COVARIATES, BASELINE_YEAR
+
     groups = [c.removesuffix(": adopters") for c in balance.columns if c.endswith(": adopters")]
     display = pd.DataFrame({f"Covariate ({BASELINE_YEAR})": ["counties"] + [BALANCE_COVARIATES[c] for c in balance["covariate"][1:]]})
     display["All counties"] = [fmt_int(balance.loc[0, "all"])] + [_mean_cell(v) for v in balance["all"][1:]]

@@ -10,8 +10,6 @@ import pandas as pd
 
 from fedlocal.data import covariates
 from fedlocal.data.policies.panel import counties_on, first_full_month, peak_month, program_starts, spell_counts
-from fedlocal.models import metro
-from fedlocal.models.estimate import JOINT_TEST
 from fedlocal.report.formatting import fmt_ci, fmt_int, fmt_month, fmt_num, fmt_p, fmt_pct
 from fedlocal.vocab import GROUP_LABELS, POLICIES, POLICY_LABELS
 
@@ -86,6 +84,8 @@ def robustness(conditional: pd.DataFrame, event_summary: pd.DataFrame, staggered
     """Stage 05: conditional-logit sample and odds ratios, SC lead test, SC Callaway-Sant'Anna (weighted and
     unweighted) and Sun-Abraham, group-equality tests; the person random-intercept logit (its sample, SD, the
     work of its fit against the pooled one's, and its odds ratios beside the pooled fit's on the same persons)."""
+    from fedlocal.models.estimate import JOINT_TEST  # here: models.estimate loads scipy, which stages 01-03 never need
+
     sc_event = event_summary.set_index("policy").loc["sc"]
     by_cell = conditional.set_index(["policy", "group"])
     by_model = staggered.set_index(["model", "group"])
@@ -209,6 +209,8 @@ def crime(panel: pd.DataFrame, coverage: pd.DataFrame, twfe_log_rate: pd.DataFra
     detectable effect; with `few_cluster` (models.metro.few_cluster_inference, outcome labelled) the 287(g) jail
     model's bootstrap and randomization p-values on the log rate, with `honest` (models.metro.honest_sensitivity per
     policy) the breakdown values."""
+    from fedlocal.models import metro  # here, not at the top: it loads scipy.stats, which stages 01-03 never need
+
     first, last = min(first for first, _ in windows), max(last for _, last in windows)
     analysis_counts = coverage.loc[coverage["year"].between(first, last), "analysis"]
     by_term = twfe_log_rate.set_index("term")

@@ -141,3 +141,10 @@ def test_npr_listing_of_the_real_coding_has_no_uncoded_county_the_record_resolve
     assert {"35025", "19161", "12057"} <= uncoded  # Lea (undated), Sac, Hillsborough (record silent or contrary)
     assert (listing.loc[listing["listing"] == "not coded, declined many", "note"] != "").all()  # every one searched
     assert "55079" not in set(listing["fips"])  # Milwaukee: not coded (jail did not apply the policy), no declines
+
+
+def test_modal_county_takes_the_most_common_county_and_the_first_listed_on_a_tie():
+    crosswalk = pd.DataFrame({"address_city": ["Springfield ", "SPRINGFIELD", "springfield", "Dover", "Dover", "Salem"],
+                              "address_state": ["il", "IL", "IL", "DE", "DE", "OR"],
+                              "fips_state_county_code": ["17167", "17031", "17167", "10003", "10001", None]})
+    assert crosscheck.modal_county(crosswalk) == {("SPRINGFIELD", "IL"): "17167", ("DOVER", "DE"): "10003"}

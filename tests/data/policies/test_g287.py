@@ -71,3 +71,12 @@ def test_best_guess_selection_reproduces_the_former_subset_file_exactly():
 def test_secondary_roster_selection_reproduces_the_former_subset_file_exactly():
     subset = _mirror_subset("secondary_rosters_CRS2009_MPI2010.csv")
     pd.testing.assert_frame_equal(secondary_rosters(), subset)
+
+
+def test_agreements_are_built_once_but_each_caller_gets_its_own_copy():
+    from fedlocal.data.policies.g287 import agreements
+
+    first = agreements()
+    first.loc[:, "start"] = pd.Timestamp("1999-01-01")
+    again = agreements()
+    assert again is not first and (again["start"] > pd.Timestamp("2000-01-01")).all()

@@ -6,6 +6,7 @@ import pytest
 
 from fedlocal.data.policies.panel import (
     build_panel,
+    build_spells,
     counties_on,
     coverage_by_month,
     coverage_by_year,
@@ -93,3 +94,10 @@ def test_coverage_is_a_population_share(panel):
     by_year = coverage_by_year(p).set_index(["program", "year"])
     assert by_year.loc[("sc", 2014), "counties_december"] == 3143
     assert by_year.loc[("sc", 2014), "population_share_december"] == pytest.approx(by_month.loc["2014-12", "sc"])
+
+
+def test_spells_of_one_coding_are_the_same_after_a_caller_changed_an_earlier_copy():
+    before = build_spells(sc_end="suspension")
+    changed = build_spells(sc_end="suspension")
+    changed.loc[:, "start"] = "1999-01-01"
+    pd.testing.assert_frame_equal(build_spells(sc_end="suspension"), before)

@@ -203,11 +203,21 @@ def _city_counties() -> dict:
     """(CITY, USPS) -> the county most police agencies addressed in that city belong to (Kaplan's ORI crosswalk)."""
     import pyreadr
 
-    xw = next(iter(pyreadr.read_r(str(registry.fetch(AGENCY_COUNTIES))).values()))
-    xw = xw.dropna(subset=["fips_state_county_code", "address_city", "address_state"])
-    key = list(zip(xw["address_city"].str.upper().str.strip(), xw["address_state"].str.upper()))
-    modal = pd.Series(xw["fips_state_county_code"].to_numpy(), index=pd.MultiIndex.from_tuples(key))
-    return modal.groupby(level=[0, 1]).agg(lambda s: s.value_counts().index[0]).to_dict()
+    return modal_county(next(iter(pyreadr.read_r(str(registry.fetch(AGENCY_COUNTIES))).values())))
+
+
+def modal_county(crosswalk: pd.DataFrame) -> dict:
+    """(CITY, USPS) -> the county most of the crosswalk's agencies in that city have; a tie goes to the county listed
+    first. Counted in one grouping, not one value_counts per city (13,000 cities: 3 s)."""
+    xw = crosswalk.dropna(subset=["fips_state_county_code", "address_city", "address_state"])
+    pairs = pd.DataFrame({"city": xw["address_city"].str.upper().str.strip().to_numpy(),
+                          "state": xw["address_state"].str.upper().to_numpy(),
+                          "fips": xw["fips_state_county_code"].to_numpy()})
+    counts = pairs.groupby(["city", "state", "fips"], sort=False).size().rename("agencies").reset_index()
+    counts["listed"] = range(len(counts))  # groups in order of first appearance
+    top = counts.sort_values(["agencies", "listed"], ascending=[False, True], kind="stable")
+    top = top.drop_duplicates(["city", "state"])
+    return dict(zip(zip(top["city"], top["state"]), top["fips"]))
 
 
 @lru_cache(maxsize=1)
@@ -233,9 +243,11 @@ def npr_facility_years() -> pd.DataFrame:
             f, h = _county_in_name(fac, st, names), "county named in the facility"
         if not f:
             f, h = cities.get((city, st), ""), "county of the facility's city (ORI crosswalk)"
-        fips.append(to_2010([f]).iloc[0] if f else "")
+        fips.append(f)
         how.append(h if f else "unmatched")
-    return out.assign(fips=fips, matched_by=how)
+    matched = [f for f in fips if f]
+    to_2010_fips = dict(zip(matched, to_2010(matched)))  # one call for every facility, not one per facility
+    return out.assign(fips=[to_2010_fips[f] if f else "" for f in fips], matched_by=how)
 
 
 def npr_county_declines(facility_years: pd.DataFrame | None = None, first: int = NPR_FIRST_YEAR,

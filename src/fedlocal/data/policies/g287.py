@@ -169,10 +169,18 @@ def documented_dates() -> pd.DataFrame:
     return table
 
 
+@lru_cache(maxsize=1)
+def _documented_lookup() -> dict:
+    """(state, key, kind) -> (date, source) of the first such row: one dictionary instead of a frame filter per
+    agreement and kind (three filters of ~200 agreements cost about a second)."""
+    lookup = {}
+    for r in documented_dates().itertuples(index=False):
+        lookup.setdefault((r.state, r.key, r.kind), (r.date, r.source))
+    return lookup
+
+
 def _documented(state: str, key: str, kind: str) -> tuple[pd.Timestamp, str] | None:
-    d = documented_dates()
-    hit = d[(d["state"] == state) & (d["key"] == key) & (d["kind"] == kind)]
-    return (hit["date"].iloc[0], hit["source"].iloc[0]) if len(hit) else None
+    return _documented_lookup().get((state, key, kind))
 
 
 def operation_lag() -> pd.Timedelta:
@@ -202,6 +210,14 @@ def _tfm_observations(observations, sources):
 
 
 def agreements(statewide_287g: bool = False) -> pd.DataFrame:
+    """One row per 287(g) agreement (agency): see `_agreements`. A copy of the one built per process, because
+    every coding of the run (and stage 01's coding-sensitivity table, up to eight codings) reads the same
+    agreements: the codings differ only in how spells are cut from them."""
+    return _agreements(bool(statewide_287g)).copy()
+
+
+@lru_cache(maxsize=2)
+def _agreements(statewide_287g: bool) -> pd.DataFrame:
     """One row per 287(g) agreement (agency) with its county list, start, ends and dated model observations.
 
     Start: the signing date most sources give (ties: OIG, FOIA chart, CRS, MPI, best guess); `operation` is the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -31,14 +33,31 @@ def build_spells(sc_end: str = "window_end", tfm_end_by: str = "2012-12-31", cit
         pd.Timestamp(tfm_end_by)
     except ValueError:
         raise PolicyError(f"policy coding: tfm_end_by={tfm_end_by!r} is not a date YYYY-MM-DD.") from None
-    parts = [sc_spells(sc_end, month_coding),
-             g287_spells(tfm_end_by, statewide_287g, city_policies=city_policies, agreement_start=agreement_start),
-             antidetainer_spells(city_policies, antidetainer_bound_date, year_only_dates)]
+    parts = [_sc_part(sc_end, month_coding), _g287_part(tfm_end_by, statewide_287g, city_policies, agreement_start),
+             _antidetainer_part(city_policies, antidetainer_bound_date, year_only_dates)]
     s = pd.concat(parts, ignore_index=True)
     s["program"] = pd.Categorical(s["program"], POLICIES)
     s = s.sort_values(["program", "fips", "start"]).reset_index(drop=True)
     s["program"] = s["program"].astype(str)
     return s[SPELL_COLUMNS]
+
+
+# Each program's spells depend on a few of the coding choices only, and the codings a process builds (stage 01's run
+# and its coding-sensitivity alternatives, each changing one choice) share most parts: each part is built once per
+# process for its own choices. build_spells concatenates (copies) them, so the cached frames are never modified.
+@lru_cache(maxsize=8)
+def _sc_part(sc_end: str, month_coding: str) -> pd.DataFrame:
+    return sc_spells(sc_end, month_coding)
+
+
+@lru_cache(maxsize=8)
+def _g287_part(tfm_end_by: str, statewide_287g: bool, city_policies: str, agreement_start: str) -> pd.DataFrame:
+    return g287_spells(tfm_end_by, statewide_287g, city_policies=city_policies, agreement_start=agreement_start)
+
+
+@lru_cache(maxsize=8)
+def _antidetainer_part(city_policies: str, antidetainer_bound_date: str, year_only_dates: str) -> pd.DataFrame:
+    return antidetainer_spells(city_policies, antidetainer_bound_date, year_only_dates)
 
 
 def months(first: str = FIRST_MONTH, last: str = LAST_MONTH) -> pd.PeriodIndex:
