@@ -40,6 +40,7 @@
 input_dir = ""
 output_dir = ""
 specifications = ["exposure_rule=all", "exposure_rule=share", "exposure_rule=at_interview", "cluster=person", "survey_weights=true", "sc_end=suspension", "city_policies=county", "city_policies=population_share", "year_only_dates=december_31", "month_coding=any_day", "month_coding=full_month", "agreement_start=operation"]
+disclosure = False  # the runner applies the disclosure rules to this stage's outputs when on (or restricted)
 
 # %%
 import matplotlib.pyplot as plt

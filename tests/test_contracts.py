@@ -38,6 +38,18 @@ def test_parameters_cell_holds_literals_for_exactly_the_stage_parameters(stage):
         assert params.SCHEMA[k].default == names[k], f"{stage.notebook}: default of {k!r} differs from the schema"
 
 
+def test_every_stage_that_reads_ncvs_outputs_takes_the_disclosure_parameter():
+    """The runner protects only stages that take `disclosure`: a stage built on the NCVS stage's outputs, directly
+    or through another stage, without it would release exact restricted-data estimates from a data center."""
+    by_name = {s.name: s for s in STAGES}
+
+    def reads_ncvs(stage) -> bool:
+        return any(n == "ncvs" or reads_ncvs(by_name[n]) for n in stage.needs)
+
+    missing = [s.name for s in STAGES if (s.name == "ncvs" or reads_ncvs(s)) and "disclosure" not in s.params]
+    assert not missing, f"pipeline.yaml: add `disclosure` to the params of {missing}"
+
+
 def test_the_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     assert "make all" in README and "make test" in README
     ci = (paths.ROOT / ".ci" / "run").read_text()

@@ -169,7 +169,7 @@ def test_a_missing_estimate_table_is_named(tmp_path):
 
 # The specification curve: constructed runs whose odds ratios put the specifications in a known order.
 
-def curve_inputs(tmp_path):
+def curve_inputs(tmp_path, edit=None):
     """This run (parent) and three variants with known odds ratios for all persons and Latino respondents:
     cluster=person (this run's point estimates, wider intervals), exposure_rule=share and sc_end=suspension; and a
     robustness table with this run's conditional logit."""
@@ -198,6 +198,8 @@ def curve_inputs(tmp_path):
             "ci_low": 98.0, "ci_high": 100.0, "p_value": 0.0, "persons": 5, "interviews": 9, "scale": "odds ratio",
             "counties": "", "source": "synthetic"}])
     robustness.to_csv(parent.tables / "robustness.csv", index=False)
+    if edit is not None:  # change the written tables before they are read
+        edit(parent, runs)
     values = json.loads(parent.manifest.read_text())["params"]
     table = specifications.collect(parent, runs)
     return specifications.curve(table, values, specifications.estimator_rows(parent))
@@ -288,6 +290,24 @@ def test_the_figure_highlights_this_run_in_its_rank_and_is_written(tmp_path):
     assert [t.get_text() for t in matrix.get_yticklabels()][:2] == ["Exposure rule: any day", "Exposure rule: share of days"]
     path = save_figure(fig, Layout.at(tmp_path / "out"), "specification-curve")
     assert path.is_file() and path.stat().st_size > 10_000
+
+
+def test_suppressed_cells_of_a_disclosure_safe_run_are_missing_in_the_curve(tmp_path):
+    """A restricted run's released tables carry text in suppressed cells; the curve must not compare text with 1."""
+    from fedlocal.report import disclosure
+
+    def suppress_latino(parent, runs):
+        share = dict((spec.text, layout) for spec, layout, _ in runs)["exposure_rule=share"]
+        for f in (share.tables / "subgroup-estimates.csv", parent.tables / "robustness.csv"):
+            d = pd.read_csv(f).astype({c: object for c in ("odds_ratio", "ci_low", "ci_high", "p_value")})
+            d.loc[d["group"] == "latino", ["odds_ratio", "ci_low", "ci_high", "p_value"]] = disclosure.suppressed_text()
+            d.to_csv(f, index=False)
+
+    curve = curve_inputs(tmp_path, suppress_latino)
+    latino = curve[curve["group"] == "latino"]  # a suppressed estimate has no place on its curve, like a failed fit
+    assert set(latino["specification"]) == {"", "cluster=person", "sc_end=suspension"}
+    assert latino.groupby("policy")["rank"].apply(list).tolist() == [[1, 2, 3], [1, 2, 3]]
+    assert {"exposure_rule=share", "estimator=conditional_logit"} <= set(curve.loc[curve["group"] == "all", "specification"])
 
 
 def test_a_missing_conditional_logit_table_is_named(tmp_path):

@@ -216,6 +216,15 @@ def run_specifications(specs: list[Specification], parent: Layout, run: Callable
         return [f.result() for f in futures]  # the first failure (in the order given) is raised
 
 
+NUMERIC_COLUMNS = ("odds_ratio", "ci_low", "ci_high", "p_value", "persons", "interviews")
+
+
+def _released_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A disclosure-safe run's tables hold text where a cell was suppressed ('suppressed (N<15)'): the curve reads
+    such a cell as missing, so it shows as not estimable instead of failing on a comparison with text."""
+    return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in NUMERIC_COLUMNS if c in frame})
+
+
 def read_estimates(layout: Layout, tables=ESTIMATE_TABLES) -> pd.DataFrame:
     """The estimate rows of one run (every table in `tables`, the columns in ESTIMATE_COLUMNS)."""
     frames = []
@@ -223,7 +232,7 @@ def read_estimates(layout: Layout, tables=ESTIMATE_TABLES) -> pd.DataFrame:
         f = layout.resolve(t)
         if not f.is_file():
             raise SpecificationError(f"{f} not found: the run did not finish the stage that writes {t}")
-        frames.append(pd.read_csv(f, dtype={"group": str, "policy": str})[list(ESTIMATE_COLUMNS)])
+        frames.append(_released_numbers(pd.read_csv(f, dtype={"group": str, "policy": str})[list(ESTIMATE_COLUMNS)]))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -308,7 +317,7 @@ def estimator_rows(parent: Layout, groups=CURVE_GROUPS) -> pd.DataFrame:
     if not f.is_file():
         raise SpecificationError(f"{f} not found: the specifications stage reads the conditional logit of the robustness "
                                  f"stage; run it first (fedlocal run --only robustness)")
-    rows = pd.read_csv(f, dtype={"group": str, "policy": str})
+    rows = _released_numbers(pd.read_csv(f, dtype={"group": str, "policy": str}))
     rows = rows[(rows["model"] == "conditional_logit") & rows["group"].isin(groups)]
     return rows.assign(specification=ESTIMATOR_SPECIFICATION, label="Conditional logit")[list(CURVE_COLUMNS)]
 
