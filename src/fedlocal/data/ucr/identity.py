@@ -41,9 +41,13 @@ def anchor_compositions(msa: pd.DataFrame, threshold: float, anchor_years=ANCHOR
     groups["pop"] = [sum(pop.get(c, 0.0) for c in k) for k in groups.key]
     groups = groups.sort_values(["n_years", "pop", "msa_id"], ascending=[False, False, True])
     chosen: list[tuple] = []
+    chosen_by_county: dict[str, list[int]] = {}  # a chosen list without a county in common overlaps 0 < threshold
     rows = []
     for key, n, name in zip(groups.key, groups.n_years, groups.msa_id):
-        if all(overlap(key, c, pop) < threshold for c in chosen):
+        sharing = sorted({j for c in key for j in chosen_by_county.get(c, [])}) if threshold > 0 else range(len(chosen))
+        if all(overlap(key, chosen[j], pop) < threshold for j in sharing):
+            for c in key:
+                chosen_by_county.setdefault(c, []).append(len(chosen))
             chosen.append(key)
             rows.append({"msa_id": name, "counties": key, "n_years": int(n)})
     out = pd.DataFrame(rows)
@@ -73,17 +77,18 @@ def link_msas(msa: pd.DataFrame, threshold: float = 0.9, anchor_years=ANCHOR_YEA
         for c in anchor_counties:
             by_county.setdefault(c, []).append(k)
     ids, shares, anchors = [], [], []
+    anchor_ids, anchor_lists = list(anchor.msa_id), list(anchor.counties)
     for counties in msa.counties:
         candidates = sorted({k for c in counties for k in by_county.get(c, [])})
         best, best_share = None, 0.0
         for k in candidates:
-            s = overlap(counties, anchor.counties.iloc[k], pop)
+            s = overlap(counties, anchor_lists[k], pop)
             if s > best_share:
                 best, best_share = k, s
         ok = best is not None and best_share >= threshold
-        ids.append(anchor.msa_id.iloc[best] if ok else "")
+        ids.append(anchor_ids[best] if ok else "")
         shares.append(best_share)
-        anchors.append(anchor.counties.iloc[best] if ok else ())
+        anchors.append(anchor_lists[best] if ok else ())
     out = msa.copy()
     out["msa_id"] = ids
     out["match_share"] = shares
