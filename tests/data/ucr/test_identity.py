@@ -28,3 +28,16 @@ def test_every_year_links_to_an_identity(all_years):
     assert cov.set_index("year").loc[2000:2002, "analysis"].between(140, 200).all()  # 1990s MSAs: many dropped
     strict = identity.coverage_by_year(identity.link_msas(all_years, threshold=0.99))
     assert strict.linked.sum() <= cov.linked.sum()
+
+
+def test_anchor_identities_fold_a_list_into_a_chosen_one_it_shares_a_county_with():
+    """A list folds only into a chosen list it overlaps by the threshold; one sharing no county stays its own."""
+    from fedlocal.data.counties import county_frame
+
+    big, small, other = county_frame().sort_values("pop2010", ascending=False)["fips"].iloc[:3]
+    msa = pd.DataFrame({"year": [2005, 2006, 2007, 2008],
+                        "counties": [(big,), (big,), (big, small), (other,)],
+                        "msa_name": ["Big", "Big", "Big and small", "Other"]})
+    anchors = identity.anchor_compositions(msa, threshold=0.5)
+    assert list(anchors.msa_id) == ["Big", "Other"]
+    assert list(identity.anchor_compositions(msa, threshold=0.99).msa_id) == ["Big", "Big and small", "Other"]
