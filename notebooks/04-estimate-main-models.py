@@ -73,7 +73,7 @@ import pandas as pd
 
 from fedlocal.data.ncvs import schema
 from fedlocal.models import estimate, pattern
-from fedlocal.models.design import prepare
+from fedlocal.models.design import prepare, release_freed_memory
 from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_data, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 from fedlocal.synthetic.outcomes import read_planted
@@ -96,6 +96,7 @@ covariates = pd.read_parquet(source_dir.data / "county-covariates.parquet")
 planted_cells = read_planted(source_dir.data / "ncvs-planted.csv", source)
 frame = prepare(interviews, covariates)
 del interviews
+release_freed_memory()  # the interview file's memory, freed above, back to the system
 print(f"source: {source}")
 print(f"interviews: {len(frame):,}  persons: {frame['person_id'].nunique():,}  counties: {frame['county_fips'].nunique():,}")
 print(f"interviews dropped for lack of county covariates: {frame.attrs['dropped']:,}")

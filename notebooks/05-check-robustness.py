@@ -55,7 +55,7 @@ import pandas as pd
 
 from fedlocal.data.ncvs import schema
 from fedlocal.models import estimate, eventtime, staggered
-from fedlocal.models.design import prepare
+from fedlocal.models.design import prepare, release_freed_memory
 from fedlocal.paths import layout, output_layout
 from fedlocal.report import figures, save_figure, save_table, save_variables, setup_matplotlib, tables, variables
 from fedlocal.vocab import GROUPS, NCVS_SOURCE_LABELS
@@ -67,6 +67,7 @@ source_dir, output = layout(input_dir), output_layout(output_dir)
 interviews, source = schema.read(source_dir.data / "ncvs-interviews.parquet")
 frame = prepare(interviews, pd.read_parquet(source_dir.data / "county-covariates.parquet"))
 del interviews
+release_freed_memory()  # the interview file's memory, freed above, back to the system
 panel = pd.read_parquet(source_dir.data / "policy-panel.parquet")
 hybrid = pd.read_csv(source_dir.data / "model-estimates.csv")
 print(f"source: {source}; interviews: {len(frame):,}; persons: {frame['person_id'].nunique():,}")

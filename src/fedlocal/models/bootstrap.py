@@ -21,7 +21,7 @@ from scipy import linalg, special
 
 from fedlocal import FedlocalError
 from fedlocal.models.inference import cluster_codes
-from fedlocal.models.logit import fit_logit, independent_columns
+from fedlocal.models.logit import _gram, fit_logit, independent_columns
 
 WEIGHT_KINDS = ("rademacher", "webb")
 # Webb's six-point weights when this few clusters or fewer carry the tested column's variation (the treated
@@ -82,14 +82,17 @@ def partialled_scores(X: np.ndarray, resid: np.ndarray, var: np.ndarray, j: int,
     `resid` = y - fitted under the null, `var` the model variance per row (p(1-p) for a logit, 1 for OLS).
     With H = X' diag(var) X, the contribution of cluster g is (H^-1 X_g' resid_g)_j: the one-step change in
     coefficient j that cluster g's scores produce. γ_g = (Σ_{i in g} (H^-1 x_i)_j sqrt(var_i))^2.
+    H is formed once, in row blocks, and X is used in place: copies of X (the estimable columns, X scaled by
+    var) were three more matrices of X's size at a million rows.
     """
-    keep = independent_columns(X.T @ (X * var[:, None]))
+    info = _gram(X, var)
+    keep = independent_columns(info)
     if j not in keep:
         raise FedlocalError(f"column {j} is collinear with the others: nothing to test.")
-    Xk = X[:, keep]
-    h = Xk.T @ (Xk * var[:, None])
-    row = linalg.solve(h, np.eye(len(keep))[:, list(keep).index(j)], assume_a="pos")  # row j of H^-1
-    a = Xk @ row  # (H^-1 x_i)_j for every row
+    row = np.zeros(X.shape[1])
+    row[keep] = linalg.solve(info[np.ix_(keep, keep)], np.eye(len(keep))[:, list(keep).index(j)],
+                             assume_a="pos")  # row j of H^-1 (0 for collinear columns)
+    a = X @ row  # (H^-1 x_i)_j for every row
     u = np.bincount(codes, weights=a * resid, minlength=n_groups)
     gamma = np.bincount(codes, weights=a * np.sqrt(var), minlength=n_groups) ** 2
     return u, gamma
@@ -110,7 +113,8 @@ def score_bootstrap(X: np.ndarray, y: np.ndarray, names: list[str], name: str, c
 
     `weights_kind` "auto" picks by `weights_rule` from the treated clusters. `start`: the unrestricted
     estimates (all columns); the restricted logit then starts from them less column `name`, which saves the
-    subsample warm start (about a third of a fit at a million rows).
+    subsample warm start (about a third of a fit at a million rows). The restricted logit is fitted on X with
+    column `name` held at 0, not on a copy of X without it.
     """
     if name not in names:
         raise FedlocalError(f"score bootstrap: no column {name!r} in the design.")
@@ -123,10 +127,10 @@ def score_bootstrap(X: np.ndarray, y: np.ndarray, names: list[str], name: str, c
     if weights_kind == "auto":
         weights_kind = weights_rule(treated)
     if link == "logit":
-        fit0 = fit_logit(X[:, rest], y, [names[k] for k in rest],
-                         start=None if start is None else np.asarray(start, dtype=np.float64)[rest])
-        b0 = np.nan_to_num(fit0.params)
-        p0 = special.expit(X[:, rest] @ b0)
+        fit0 = fit_logit(X, y, names, start=None if start is None else np.asarray(start, dtype=np.float64),
+                         exclude=[j])
+        b0 = np.nan_to_num(fit0.params)  # 0 for column j
+        p0 = special.expit(X @ b0)
         resid, var = y - p0, p0 * (1 - p0)
     elif link == "identity":
         keep = independent_columns(X[:, rest].T @ X[:, rest])

@@ -11,10 +11,13 @@ let its between variation leak into the policy coefficients.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from fedlocal import FedlocalError
 from fedlocal.vocab import CLUSTERS, POLICIES, RACE_ETH
@@ -86,6 +89,21 @@ def prepare(interviews: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def release_freed_memory() -> None:
+    """Hand memory that has been freed back to the operating system (call after dropping a large frame).
+
+    Reading the interview file and joining the covariates leave ~300 MB at a million rows in the allocators'
+    free lists (Arrow's memory pool and glibc's heap) after the interview frame is deleted; the model stages
+    then run with that much less resident memory, which matters when two of them run side by side. Where
+    glibc is not the C library (no malloc_trim), only Arrow's pool is released.
+    """
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:
+        trim(0)
+
+
 def person_mean(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Each row's person mean of x (codes 0..P-1)."""
     cnt = np.bincount(codes)
@@ -109,6 +127,35 @@ def _strings(values: pd.Series) -> np.ndarray:
     return np.asarray([str(u) for u in uniques], dtype=object)[codes]
 
 
+def _person_mean(codes: np.ndarray, counts: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """person_mean with the persons' interview counts computed once per design."""
+    return (np.bincount(codes, weights=x) / counts)[codes]
+
+
+class _Columns:
+    """A column-major design matrix filled one named column at a time.
+
+    The design is written straight into its final array: collecting ~85 columns of a million rows first and
+    stacking them after held the matrix twice (1.4 GB at the paper's scale). `width` is an upper bound on the
+    columns; the matrix handed out is the first `len(names)` columns (an F-contiguous view, so BLAS sees the
+    same layout as an exact-size array).
+    """
+
+    def __init__(self, rows: int, width: int):
+        self.X = np.empty((rows, width), order="F")  # column writes are contiguous
+        self.names: list[str] = []
+
+    def add(self, name: str, values) -> None:
+        self.X[:, len(self.names)] = values
+        self.names.append(name)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.X[:, self.names.index(name)]
+
+    def matrix(self) -> np.ndarray:
+        return self.X[:, :len(self.names)]
+
+
 def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = None, pooled: bool = False) -> Design:
     """Between-within logit design: every time-varying regressor as person mean + deviation.
 
@@ -118,55 +165,70 @@ def hybrid_design(frame: pd.DataFrame, policies=POLICIES, group: str | None = No
     `group` restricts to one race/ethnicity (its dummies then drop out); `pooled` interacts every policy
     term with the four race/ethnicity groups so that group differences can be tested in one model.
     Columns come in a fixed order: the policy within terms first (never dropped for collinearity first).
+    Each regressor is split as it is read, so no more than one column's temporaries exist beside the matrix.
     """
     df = frame if group is None else frame.loc[frame["race_eth"] == group]
     if len(df) == 0:
         raise FedlocalError(f"no interviews for group {group!r}; race_eth must be one of {RACE_ETH}.")
     codes = _codes(df["person_id"])
-    cols: dict[str, np.ndarray] = {}
+    counts = np.bincount(codes)
+    years = sorted(df["year"].unique())
+    dummies = {"region": ["Midwest", "South", "West"], "marital": ["never", "divorced_separated", "widowed"],
+               "education": ["less_hs", "some_college", "ba_plus"], "year": [str(y) for y in years[1:]]}
+
+    def varying():
+        """The time-varying regressors, one at a time (name, values)."""
+        for v in TIME_VARYING:
+            yield v, df[v].to_numpy(dtype=float)
+        for v in COUNTY_NUMERIC:
+            x = df[v].to_numpy(dtype=float)
+            sd = x.std()
+            yield f"county_{v}", (x - x.mean()) / (sd if sd > 0 else 1.0)
+        for v in COUNTY_FLAGS:
+            yield f"county_{v}", df[v].to_numpy(dtype=float)
+        for column, levels in dummies.items():
+            yield from _dummies(df[column], levels, column).items()
+
+    # a regressor identical across each person's interviews has no within column (its deviation is rounding
+    # only, below the tolerance of the test further down); counting them first sizes the matrix to within
+    # the rare regressor whose deviations are not exactly zero yet below that tolerance
+    first = np.zeros(len(counts), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    n_within = sum(bool(np.any(x != x[first[codes]])) for _, x in varying())
+    n_varying = len(TIME_VARYING) + len(COUNTY_NUMERIC) + len(COUNTY_FLAGS) + sum(map(len, dummies.values()))
+    width = (2 * len(policies) * (len(RACE_ETH) if pooled else 1) + 1 + n_varying + n_within + 2
+             + (3 if group is None else 0))
+    out = _Columns(len(df), width)
     race = _strings(df["race_eth"]) if pooled else None
-    pol = {p: df[p].to_numpy(dtype=float) for p in policies}
-    means = {p: person_mean(codes, pol[p]) for p in policies}
     if pooled:
         for p in policies:
+            x = df[p].to_numpy(dtype=float)
+            dev = x - _person_mean(codes, counts, x)
             for g in RACE_ETH:
-                cols[f"{p}_within:{g}"] = (pol[p] - means[p]) * (race == g)
+                out.add(f"{p}_within:{g}", dev * (race == g))
         for p in policies:
+            m = _person_mean(codes, counts, df[p].to_numpy(dtype=float))
             for g in RACE_ETH:
-                cols[f"{p}_between:{g}"] = means[p] * (race == g)
+                out.add(f"{p}_between:{g}", m * (race == g))
     else:
         for p in policies:
-            cols[f"{p}_within"] = pol[p] - means[p]
+            x = df[p].to_numpy(dtype=float)
+            out.add(f"{p}_within", x - _person_mean(codes, counts, x))
         for p in policies:
-            cols[f"{p}_between"] = means[p]
-    cols["const"] = np.ones(len(df))
-    varying: dict[str, np.ndarray] = {v: df[v].to_numpy(dtype=float) for v in TIME_VARYING}
-    for v in COUNTY_NUMERIC:
-        x = df[v].to_numpy(dtype=float)
-        sd = x.std()
-        varying[f"county_{v}"] = (x - x.mean()) / (sd if sd > 0 else 1.0)
-    for v in COUNTY_FLAGS:
-        varying[f"county_{v}"] = df[v].to_numpy(dtype=float)
-    varying.update(_dummies(df["region"], ["Midwest", "South", "West"], "region"))
-    varying.update(_dummies(df["marital"], ["never", "divorced_separated", "widowed"], "marital"))
-    varying.update(_dummies(df["education"], ["less_hs", "some_college", "ba_plus"], "education"))
-    years = sorted(df["year"].unique())
-    varying.update(_dummies(df["year"], [str(y) for y in years[1:]], "year"))
-    for v, x in varying.items():
-        m = person_mean(codes, x)
+            out.add(f"{p}_between", _person_mean(codes, counts, df[p].to_numpy(dtype=float)))
+    out.add("const", 1.0)
+    for v, x in varying():
+        m = _person_mean(codes, counts, x)
         dev = x - m
         if np.max(np.abs(dev), initial=0.0) > 1e-12 * max(1.0, float(np.max(np.abs(x), initial=0.0))):
-            cols[f"{v}_within"] = dev
-        cols[f"{v}_between"] = m
-    cols["age_between_sq"] = (cols["age_between"] - 40) ** 2 / 100
-    cols["female"] = _dummies(df["sex"], ["female"], "sex")["sex=female"]
+            out.add(f"{v}_within", dev)
+        out.add(f"{v}_between", m)
+    out.add("age_between_sq", (out.column("age_between") - 40) ** 2 / 100)
+    out.add("female", _dummies(df["sex"], ["female"], "sex")["sex=female"])
     if group is None:
-        cols.update({k: v for k, v in _dummies(df["race_eth"], ["latino", "black", "other"], "race").items()})
-    names = list(cols)
-    X = np.empty((len(df), len(names)), order="F")  # column writes are contiguous
-    for j, n in enumerate(names):
-        X[:, j] = cols[n]
-    return Design(X, names, df["violent"].to_numpy(dtype=float), df["person_id"].to_numpy(),
+        for k, v in _dummies(df["race_eth"], ["latino", "black", "other"], "race").items():
+            out.add(k, v)
+    return Design(out.matrix(), out.names, df["violent"].to_numpy(dtype=float), df["person_id"].to_numpy(),
                   _strings(df["county_fips"]), df["weight"].to_numpy(dtype=float))
 
 

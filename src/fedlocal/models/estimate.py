@@ -11,7 +11,7 @@ from fedlocal.models.bootstrap import score_bootstrap
 from fedlocal.models.clogit import Informative, fit_conditional_logit, informative_rows
 from fedlocal.models.design import Design, hybrid_design, within_design
 from fedlocal.models.inference import Fit
-from fedlocal.models.logit import fit_logit
+from fedlocal.models.logit import fit_logit, newton_fit
 from fedlocal.models.mixed import fit_random_intercept
 from fedlocal.vocab import FEW_CLUSTER_INFERENCE, GROUPS, POLICIES
 
@@ -104,6 +104,7 @@ def hybrid_estimates(frame: pd.DataFrame, cluster: str = "county", survey_weight
                 if inference == "score_bootstrap":
                     row["p_value"] = row["p_bootstrap"]
             rows.append(row)
+        del fit, d  # the next group's design is built without this one beside it
     return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS + (FEW_CLUSTER_COLUMNS if bootstrap_draws > 0 else []))
 
 
@@ -219,8 +220,11 @@ def random_intercept_comparison(frame: pd.DataFrame, persons: int, n_quad: int, 
     work each fit did (likelihood evaluations of Q-node passes over the rows, against Newton steps).
     """
     sample = person_sample(frame, persons, seed)
-    pooled, d = fit_hybrid(sample, group, cluster, False, policies)
-    mixed = fit_random_intercept(d.X, d.y, d.person, d.names, clusters=d.clusters(cluster), n_quad=n_quad)
+    d = hybrid_design(sample, policies, group=group)
+    newton = newton_fit(d.X, d.y, np.ones(len(d.y)))  # one set of pooled iterations for both fits
+    pooled = fit_logit(d.X, d.y, d.names, clusters=d.clusters(cluster), newton=newton)
+    mixed = fit_random_intercept(d.X, d.y, d.person, d.names, clusters=d.clusters(cluster), n_quad=n_quad,
+                                 pooled=newton)
     rows = []
     for model, fit in (("hybrid_logit", pooled), ("random_intercept_logit", mixed)):
         for p in policies:

@@ -53,11 +53,12 @@ def independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     return np.array(keep, dtype=int)
 
 
-def _newton(X, y, w, b, tol, max_iter, keep=None):
+def _newton(X, y, w, b, tol, max_iter, keep=None, exclude=()):
     """Newton-Raphson from b (zero outside `keep`); returns (b, eta, information, loglik, converged, iterations, keep).
 
     keep=None: the independent columns are read off the first information matrix X' diag(w p (1 - p)) X, whose
-    null space is that of X'WX (p is strictly inside (0, 1)), which saves one X'WX product per fit.
+    null space is that of X'WX (p is strictly inside (0, 1)), which saves one X'WX product per fit; columns in
+    `exclude` are never kept (their coefficients stay 0).
     """
     sel = None if keep is None else np.ix_(keep, keep)
     eta = X @ b
@@ -69,7 +70,8 @@ def _newton(X, y, w, b, tol, max_iter, keep=None):
         p = special.expit(eta)
         info = _gram(X, w * p * (1 - p))
         if keep is None:
-            keep = independent_columns(info)
+            candidates = np.setdiff1d(np.arange(len(b)), np.asarray(exclude, dtype=int))
+            keep = candidates[independent_columns(info[np.ix_(candidates, candidates)])]
             sel = np.ix_(keep, keep)
             dropped = ~np.isin(np.arange(len(b)), keep)
             if np.any(b[dropped] != 0):  # a start with weight on a collinear column: restart without it
@@ -102,12 +104,13 @@ def _newton(X, y, w, b, tol, max_iter, keep=None):
 
 
 def newton_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float = 1e-10, max_iter: int = 50,
-               start: np.ndarray | None = None):
+               start: np.ndarray | None = None, exclude=()):
     """The logit's Newton iterations with their start; (b, eta, information, loglik, converged, iterations, columns).
 
     Nothing is masked: a coefficient running off to infinity keeps its value (models.mixed starts from it).
     `start`: starting values (one per column, NaN read as 0), e.g. a nearby model's estimates; they replace
     the subsample warm start, so a fit that starts next to its optimum skips the subsample iterations.
+    `exclude`: columns held at 0 (the model without them, fitted on X itself rather than on a copy without them).
     """
     n, k_all = X.shape
     b = np.zeros(k_all)
@@ -116,7 +119,8 @@ def newton_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float = 1e-10, 
         b[0] = np.log(ybar / (1 - ybar))  # intercept-only start: fewer steps for a rare outcome
     if start is not None:
         b = np.nan_to_num(np.asarray(start, dtype=np.float64))
-    elif n > WARM_START_ROWS:
+    b[np.asarray(exclude, dtype=int)] = 0.0
+    if start is None and n > WARM_START_ROWS:
         # Newton on a weighted subsample first: every row of the rarer outcome and every 8th of the other, the
         # latter weighted by 8 (a consistent estimator, Manski & Lerman 1977). The rarer outcome holds nearly
         # all the information, so this start is close enough that the full-data Newton steps need three passes
@@ -125,23 +129,29 @@ def newton_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float = 1e-10, 
         rare = (y != 0) if ybar < 0.5 else (y != 1)
         rows = np.flatnonzero(rare | (np.arange(n) % 8 == 0))
         ws = w[rows] * np.where(rare[rows], 1.0, 8.0)
-        b = _newton(np.asfortranarray(X[rows]), y[rows], ws, b, 1e-6, max_iter)[0]
-    return _newton(X, y, w, b, tol, max_iter)
+        b = _newton(np.asfortranarray(X[rows]), y[rows], ws, b, 1e-6, max_iter, exclude=exclude)[0]
+    return _newton(X, y, w, b, tol, max_iter, exclude=exclude)
 
 
 def fit_logit(X: np.ndarray, y: np.ndarray, names: list[str], weights: np.ndarray | None = None,
-              clusters=None, tol: float = 1e-10, max_iter: int = 50, start: np.ndarray | None = None) -> Fit:
+              clusters=None, tol: float = 1e-10, max_iter: int = 50, start: np.ndarray | None = None,
+              exclude=(), newton: tuple | None = None) -> Fit:
     """Maximum-likelihood logit by Newton-Raphson; cluster-robust covariance when `clusters` is given.
 
     Weights (survey weights) are rescaled to mean 1, which leaves estimates and sandwich unchanged but keeps
     the log-likelihood on the scale of the sample. Collinear columns get NaN coefficients. `start`: see
-    `newton_fit` (the score bootstrap starts its restricted fit from the unrestricted estimates).
+    `newton_fit` (the score bootstrap starts its restricted fit from the unrestricted estimates). `exclude`:
+    columns left out of the model (NaN coefficients), e.g. the score bootstrap's restricted fit, without copying X.
+    `newton`: what `newton_fit` returned for these X, y and weights, when the caller needed it too (the
+    random-intercept fit starts from it), so that the iterations are not run twice.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, k_all = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64) / np.mean(weights)
-    b, eta, hess, ll_old, converged, it, keep = newton_fit(X, y, w, tol, max_iter, start)
+    if newton is None:
+        newton = newton_fit(X, y, w, tol, max_iter, start, exclude)
+    b, eta, hess, ll_old, converged, it, keep = newton
     p = special.expit(eta)
     # the information at the start of the last Newton step, whose step was negligible (below 1e-8, or a change in
     # the log-likelihood under tol): the information at b to about 1e-6 relative

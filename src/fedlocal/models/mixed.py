@@ -136,24 +136,26 @@ class _Problem:
         return ll, grad, r, t
 
 
-def pooled_start(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pooled_start(X: np.ndarray, y: np.ndarray, newton: tuple | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pooled logit's estimable columns, coefficients and inverse information, none masked.
 
     fit_logit reports a coefficient running off to infinity as missing, but it stays in the model; the
-    random-intercept fit needs the same columns with their actual values to start from.
+    random-intercept fit needs the same columns with their actual values to start from. `newton`: the
+    unweighted `newton_fit` of X and y when the caller already has it.
     """
-    b, _, hess, _, _, _, keep = newton_fit(X, y, np.ones(len(y)))
+    b, _, hess, _, _, _, keep = newton_fit(X, y, np.ones(len(y))) if newton is None else newton
     return keep, b[keep], invert_information(hess)
 
 
 def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str], clusters=None,
-                         n_quad: int = 9, max_iter: int = 500) -> RandomInterceptFit:
+                         n_quad: int = 9, max_iter: int = 500, pooled: tuple | None = None) -> RandomInterceptFit:
     """Maximum-likelihood random-intercept logit by adaptive Gauss-Hermite quadrature with `n_quad` nodes.
 
     `person` labels the rows' persons (the random intercept's groups); `clusters` (row labels, e.g. county,
     constant within person: each person's first row counts) adds the CR1 sandwich. The pooled logit on the
     same X gives the starting values, the whitening and which columns are estimable (exactly collinear
-    ones get NaN, as in fit_logit). Coefficients are conditional (person-specific) log-odds.
+    ones get NaN, as in fit_logit). Coefficients are conditional (person-specific) log-odds. `pooled`: the
+    unweighted `logit.newton_fit` of X and y, when the caller has fitted the pooled model already.
     """
     if n_quad < 1:
         raise FedlocalError(f"random-intercept model: n_quad = {n_quad}; use at least 1 node (1 = Laplace).")
@@ -162,7 +164,7 @@ def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str],
     n, k_all = X.shape
     codes, persons = pd.factorize(np.asarray(person))
     P = len(persons)
-    keep, b0, V = pooled_start(X, y)
+    keep, b0, V = pooled_start(X, y, pooled)
     Xk = np.asfortranarray(X[:, keep]) if len(keep) < k_all else X
     prob = _Problem(Xk, y, codes, P, n_quad)
     # whiten with the pooled covariance: theta = theta0 + T gamma; the random-intercept coefficients are larger
