@@ -6,9 +6,9 @@ controls, and if effects grow or differ by cohort its estimate can be biased, ev
 (Goodman-Bacon 2021). Callaway and Sant'Anna (2021) compare each adoption cohort only with counties not
 yet treated, period by period, and average those clean comparisons. Both run here on the same county x
 half-year cells; the interview-level linear probability model with county and period effects is the
-familiar TWFE benchmark for all four policies at once. The two-way fixed-effects regressions are pyfixest's
-(`metro.twfe_fit`); Callaway-Sant'Anna comes from the `differences` package, Sun-Abraham from pyfixest's
-saturated event study.
+familiar TWFE benchmark for all four policies at once. The two-way fixed-effects regressions are
+pyfixest's estimator on arrays (`twfe_effects`, checked against pyfixest); Callaway-Sant'Anna comes from the
+`differences` package, Sun-Abraham from pyfixest's saturated event study.
 
 Secure Communities has no never-treated counties. Every effect is therefore identified from differences
 in *timing* alone: Callaway-Sant'Anna compares a cohort with counties that adopt later (not yet treated)
@@ -26,7 +26,9 @@ import pandas as pd
 from scipy import stats
 
 from fedlocal.models.eventtime import _month_index, start_months
-from fedlocal.models.metro import normal_p_value, twfe_fit
+from fedlocal.models.inference import cluster_codes, cluster_sandwich, invert_information
+from fedlocal.models.logit import _gram, independent_columns
+from fedlocal.models.metro import normal_p_value
 from fedlocal.vocab import POLICIES
 
 Z = stats.norm.ppf(0.975)
@@ -45,17 +47,48 @@ def twfe_effects(data: pd.DataFrame, outcome: str, regressors: list[str], unit: 
     """Coefficients and CR1 standard errors (NaN for a regressor dropped as collinear) of a regression with
     `unit` and `period` fixed effects.
 
-    The small-sample factor is G/(G-1) * (N-1)/(N-K) with K the regressors and period dummies, plus the unit
-    effects but one when units are not nested in the clusters (person clusters): the definition of this
-    module's own estimator before it moved to pyfixest, kept so results do not change. fixest counts one
-    parameter more in both cases; pyfixest's `ssc` gives the nested case (k_fixef='none') but not the
-    other, so that correction is applied here. Every row is kept (no singleton removal), as before.
+    The unit effects are swept out exactly by (weighted) unit means, the period effects enter as dummies (the
+    first period the reference): the estimator pyfixest's `feols(y ~ x + C(period) | unit)` computes, on
+    arrays. pyfixest itself took 6 s and 1.3 GB above the frame for one interview-level fit at the paper's
+    million rows (its formula's model matrix and the copies around it), this 0.3 s and one matrix of the
+    regressors (benchmarks/stages.py); the tests check both against pyfixest. The small-sample factor is
+    G/(G-1) * (N-1)/(N-K) with K the regressors and period dummies, plus the unit effects but one when units
+    are not nested in the clusters (person clusters): the definition the module has always used. (fixest
+    counts one parameter more in both cases.) Every row is kept (no singleton removal).
     """
-    fit = twfe_fit(data, outcome, regressors, unit, period, cluster, weights, k_fixef="none", drop_singletons=False)
-    coef, se = fit.coef().reindex(regressors), fit.se().reindex(regressors)
+    n = len(data)
+    y = data[outcome].to_numpy(dtype=np.float64)
+    w = np.ones(n) if weights is None else data[weights].to_numpy(dtype=np.float64)
+    units = pd.factorize(data[unit])[0]
+    periods, period_levels = pd.factorize(data[period], sort=True)
+    k = len(regressors) + len(period_levels) - 1
+    unit_weight = np.bincount(units, weights=w)
+
+    def within(v: np.ndarray) -> np.ndarray:
+        return v - (np.bincount(units, weights=w * v) / unit_weight)[units]
+
+    X = np.empty((n, k), order="F")
+    for j, name in enumerate(regressors):
+        X[:, j] = within(data[name].to_numpy(dtype=np.float64))
+    for j in range(1, len(period_levels)):
+        X[:, len(regressors) + j - 1] = within((periods == j).astype(np.float64))
+    y = within(y)
+    xtwx = _gram(X, w)
+    keep = independent_columns(xtwx)
+    bread = invert_information(xtwx[np.ix_(keep, keep)])
+    beta = np.zeros(k)
+    beta[keep] = bread @ (X[:, keep].T @ (w * y))
+    resid = w * (y - X @ beta)
+    clusters, n_clusters = cluster_codes(data[cluster])
+    sums = np.column_stack([np.bincount(clusters, weights=X[:, j] * resid, minlength=n_clusters) for j in keep])
+    vcov = cluster_sandwich(bread, sums, n_clusters, n)
     if (data.groupby(unit)[cluster].nunique() > 1).any():  # unit effects not nested in the clusters
-        n, k = len(data), len(fit.coef())
-        se = se * np.sqrt((n - k) / (n - k - (data[unit].nunique() - 1)))
+        vcov = vcov * (n - len(keep)) / (n - len(keep) - (unit_weight.size - 1))
+    coef = pd.Series(np.nan, index=regressors)
+    se = pd.Series(np.nan, index=regressors)
+    for i, j in enumerate(keep):
+        if j < len(regressors):
+            coef.iloc[j], se.iloc[j] = beta[j], np.sqrt(vcov[i, i])
     return coef, se
 
 
