@@ -57,3 +57,28 @@ def test_read_casts_a_file_not_written_by_write(tmp_path):
     df, source = schema.read(tmp_path / "c.parquet")
     assert source == "restricted" and str(df["year"].dtype) == "int16"  # int64 in the file
     assert list(df.columns) == ["year", "sex"]  # the schema's order
+
+
+def _broken(frame):
+    bad = frame.copy()
+    bad.loc[bad.index[0], "county_fips"] = "123"
+    bad.loc[bad.index[1], "race_eth"] = "martian"
+    bad.loc[bad.index[2], "interview_month"] = "2020-01"
+    bad.loc[bad.index[3], "employed"] = 3
+    return bad
+
+
+def test_validate_reports_the_same_problems_for_pandas_strings_and_python_objects():
+    """validate reads pandas' own string columns directly and numeric columns without pd.to_numeric: the problems it
+    reports must be those of the object-column path."""
+    frame = schema.conform(simulate(n_persons=50, n_counties=10, seed=3).interviews)
+    bad = _broken(frame)
+    assert bad["county_fips"].dtype == pd.Series(["x"]).dtype and bad["employed"].dtype.kind in "iu"
+    as_objects = bad.astype({c: object for c in ("county_fips", "race_eth", "interview_month", "employed")})
+    messages = []
+    for f in (bad, as_objects):
+        with pytest.raises(schema.NCVSSchemaError) as err:
+            schema.validate(f, "test", require_exposure=False)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert all(s in messages[0] for s in ("5-digit FIPS", "'martian'", "outside the window", "not one of 0, 1"))

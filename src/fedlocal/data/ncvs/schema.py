@@ -102,6 +102,14 @@ def _numpy_dtype(c: Column):
     return {"int8": np.int8, "int16": np.int16, "int64": np.int64, "float64": np.float64}[c.dtype]
 
 
+_STR = pd.Series(["x"]).dtype  # the string dtype pandas infers for a column of Python strings
+
+
+def _plain_numbers(s: pd.Series) -> bool:
+    """An integer or float column (not bool): pd.to_numeric would return it unchanged, at a copy's cost per column."""
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
 def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: int = 2014,
              require_exposure: bool = False) -> None:
     """Raise NCVSSchemaError listing every problem (column, example bad value, count); return None if clean."""
@@ -124,7 +132,7 @@ def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: in
             continue
         s = df[col]
         if c.dtype == "str":
-            text = s.astype("object")
+            text = s if s.dtype == _STR else s.astype("object")  # pandas' own strings: no round trip through objects
             report(col, s.isna(), "are missing")
             if c.allowed:
                 report(col, s.notna() & ~text.isin(c.allowed), f"are not one of {', '.join(c.allowed)}")
@@ -136,7 +144,7 @@ def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: in
             conv = pd.to_datetime(s, errors="coerce")
             report(col, conv.isna(), "are missing or not dates")
         else:
-            num = pd.to_numeric(s, errors="coerce")
+            num = s if _plain_numbers(s) else pd.to_numeric(s, errors="coerce")
             report(col, s.notna() & num.isna(), f"are not numbers (expected {c.dtype})")
             report(col, s.isna(), "are missing")
             if c.dtype.startswith("int"):
@@ -154,7 +162,8 @@ def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: in
             problems.append(f"duplicate person-interview keys (person_id, interview_month): {int(dup.sum()):,} rows share a key "
                             f"(e.g. person_id={first['person_id']!r}, interview_month={first['interview_month']!r})")
     if "interview_month" in df.columns:
-        month = df["interview_month"].astype("object").astype(str)
+        month = df["interview_month"]
+        month = month if month.dtype == _STR else month.astype("object").astype(str)
         ok = month.str.fullmatch(r"\d{4}-\d{2}")
         yr = pd.to_numeric(month.str[:4].where(ok), errors="coerce")
         report("interview_month", ok & ((yr < first_year) | (yr > last_year)),
@@ -164,7 +173,6 @@ def validate(df: pd.DataFrame, where: str, first_year: int = 2005, last_year: in
                               + "\nFix the file or its mapping (see data/NCVS-SCHEMA.md).")
 
 
-_STR = pd.Series(["x"]).dtype  # the string dtype pandas infers for a column of Python strings
 
 
 def conform(df: pd.DataFrame) -> pd.DataFrame:
