@@ -1,6 +1,7 @@
 """Exposure under alternative codings: the measures on a toy panel, and the real alternatives against the run's."""
 
 import pandas as pd
+import pytest
 
 from fedlocal.data.counties import county_frame
 from fedlocal.data.policies.sensitivity import ALTERNATIVES, coding_sensitivity, exposure_measures
@@ -40,3 +41,15 @@ def test_alternatives_are_compared_with_the_runs_coding():
     assert "(+" in display.loc[1, "287(g) task force: person-months, M"]
     fig = figures.coding_sensitivity(got)
     assert len(fig.axes) == len(POLICIES)
+
+
+@pytest.mark.parametrize("city_policies", ["ignore", "population_share"])
+def test_the_tables_measures_from_the_panel_columns_equal_those_of_the_panel(city_policies):
+    """coding_sensitivity sums panel_columns without building the panel frame: the same numbers, bit for bit (whole
+    and population-share weighted codings)."""
+    from fedlocal.data.policies.panel import build_panel, build_spells
+    from fedlocal.data.policies.sensitivity import _coding_measures
+
+    spells = build_spells(city_policies=city_policies)
+    pd.testing.assert_frame_equal(_coding_measures(spells, "majority"), exposure_measures(build_panel(spells)),
+                                  check_exact=True)

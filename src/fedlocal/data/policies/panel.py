@@ -72,16 +72,28 @@ def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
     them, 'full_month' if all of them. Spells weighted below 1 (city_policies='population_share') make the
     program's column a float: the month's on/off times the average weight over its days in force.
     """
+    fips, per, columns = panel_columns(spells, month_coding, fips, first, last)
+    cells = pd.DataFrame({"fips": np.repeat(np.array(fips, dtype=object), len(per)),
+                          "month": np.tile(per.strftime("%Y-%m").to_numpy(dtype=object), len(fips))})
+    for program in POLICIES:
+        cells[program] = columns[program]
+    return cells
+
+
+def panel_columns(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
+                  first: str = FIRST_MONTH, last: str = LAST_MONTH) -> tuple[list, pd.PeriodIndex, dict]:
+    """The panel's program columns without the frame: (fips, months, {program: array}), the cells county by county
+    and, within a county, month by month (build_panel's row order). For callers that only sum the columns (stage 01's
+    coding-sensitivity table, eight codings): the fips and month text columns cost more than the days."""
     check_option("month_coding", month_coding, MONTH_CODINGS)
     fips = list(county_frame()["fips"]) if fips is None else list(fips)
     per = months(first, last)
     month_days = per.days_in_month.to_numpy()
-    cells = pd.DataFrame({"fips": np.repeat(np.array(fips, dtype=object), len(per)),
-                          "month": np.tile(per.strftime("%Y-%m").to_numpy(dtype=object), len(fips))})
+    cell_fips = np.repeat(np.array(fips, dtype=object), len(per))
     first_day = np.tile(per.start_time.to_numpy("datetime64[D]"), len(fips))
     last_day = np.tile(per.end_time.to_numpy("datetime64[D]"), len(fips))
     spells_whole = spells.drop(columns="weight", errors="ignore")
-    days = days_in_force(normalise_spells(spells_whole), cells["fips"], first_day, last_day)
+    days = days_in_force(normalise_spells(spells_whole), cell_fips, first_day, last_day)
     weighted = "weight" in spells.columns and (pd.to_numeric(spells["weight"], errors="coerce").fillna(1.0) < 1).any()
     cell_days = np.tile(month_days, len(fips))[:, None]
     if month_coding == "any_day":
@@ -91,14 +103,10 @@ def build_panel(spells: pd.DataFrame, month_coding: str = "majority", fips=None,
     else:
         on = days == cell_days
     if weighted:
-        wdays = days_in_force(normalise_spells(spells), cells["fips"], first_day, last_day)
+        wdays = days_in_force(normalise_spells(spells), cell_fips, first_day, last_day)
         share = np.divide(wdays, days, out=np.zeros_like(wdays, dtype=float), where=days > 0)
-        for j, program in enumerate(POLICIES):
-            cells[program] = (on[:, j] * share[:, j]).astype(np.float32)
-        return cells
-    for j, program in enumerate(POLICIES):
-        cells[program] = on[:, j].astype(np.int8)
-    return cells
+        return fips, per, {program: (on[:, j] * share[:, j]).astype(np.float32) for j, program in enumerate(POLICIES)}
+    return fips, per, {program: on[:, j].astype(np.int8) for j, program in enumerate(POLICIES)}
 
 
 def spell_counts(spells: pd.DataFrame) -> pd.DataFrame:

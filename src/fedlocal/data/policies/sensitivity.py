@@ -8,10 +8,11 @@ city_policies='population_share' a county-month counts by the share of the count
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from fedlocal.data.counties import county_frame
-from fedlocal.data.policies.panel import build_panel, build_spells
+from fedlocal.data.policies.panel import build_spells, panel_columns
 from fedlocal.vocab import POLICIES
 
 # (label, parameter overrides): each alternative changes one choice of the run's coding.
@@ -44,6 +45,21 @@ def exposure_measures(panel: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _coding_measures(spells: pd.DataFrame, month_coding: str) -> pd.DataFrame:
+    """exposure_measures of build_panel(spells, month_coding), from the panel's columns alone (panel_columns): the
+    same sums over the same cells in the same order, without the frame's fips and month text."""
+    fips, per, columns = panel_columns(spells, month_coding=month_coding)
+    pop = np.repeat(pd.Series(fips).map(county_frame().set_index("fips")["pop2010"]).astype(float).to_numpy(), len(per))
+    pop = pd.Series(pop)
+    rows = []
+    for p in POLICIES:
+        on = pd.Series(columns[p]).astype(float)
+        ever = (on.to_numpy() > 0).reshape(len(fips), len(per)).any(axis=1)
+        rows.append({"program": p, "counties": int(len(set(np.asarray(fips, dtype=object)[ever]))),
+                     "county_months": float(on.sum()), "person_months": float((on * pop).sum())})
+    return pd.DataFrame(rows)
+
+
 def coding_sensitivity(coding: dict, alternatives=ALTERNATIVES) -> pd.DataFrame:
     """Exposure per program under the run's coding (`coding`: the stage's policy parameters) and under every
     alternative that differs from it: coding, change ('' for the run's own), program, counties, county_months,
@@ -56,7 +72,7 @@ def coding_sensitivity(coding: dict, alternatives=ALTERNATIVES) -> pd.DataFrame:
     frames = []
     for label, change, params in runs:
         spells = build_spells(**params)
-        measures = exposure_measures(build_panel(spells, month_coding=params.get("month_coding", "majority")))
+        measures = _coding_measures(spells, params.get("month_coding", "majority"))
         frames.append(measures.assign(coding=label, change=change))
     out = pd.concat(frames, ignore_index=True)
     reference = out[out["change"] == ""].set_index("program")["person_months"]
