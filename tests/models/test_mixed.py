@@ -12,7 +12,7 @@ import pytest
 from scipy import special
 
 from fedlocal import FedlocalError
-from fedlocal.models.logit import fit_logit
+from fedlocal.models.logit import fit_logit, newton_fit
 from fedlocal.models.mixed import _Problem, fit_random_intercept
 
 CBPP = Path(__file__).parent / "data" / "cbpp.csv"
@@ -128,6 +128,23 @@ def test_collinear_column_is_missing_and_bad_nodes_rejected():
     assert np.isnan(fit.params[3]) and np.isfinite(fit.params[:3]).all()
     with pytest.raises(FedlocalError, match="n_quad"):
         fit_random_intercept(X, y, person, ["const", "x", "z"], n_quad=0)
+
+
+def test_overwrite_and_pooled_start_change_nothing_but_the_memory():
+    """A collinear column in the middle, X compacted in place (overwrite_X) and the pooled Newton fit handed in: the
+    fit is bit for bit the one that copies the estimable columns and fits the pooled start itself."""
+    X, y, person = simulate_persons(2, persons=400)
+    X2 = np.asfortranarray(np.column_stack([X[:, :2], 2 * X[:, 1], X[:, 2]]))
+    names = ["const", "x", "x2", "z"]
+    copied = fit_random_intercept(X2.copy(order="F"), y, person, names, clusters=person // 10, n_quad=3)
+    work = X2.copy(order="F")
+    inplace = fit_random_intercept(work, y, person, names, clusters=person // 10, n_quad=3, overwrite_X=True,
+                                   pooled=newton_fit(work, y, np.ones(len(y))))
+    assert np.isnan(inplace.params[2]) and np.isfinite(inplace.params[[0, 1, 3]]).all()
+    np.testing.assert_array_equal(inplace.params, copied.params)
+    np.testing.assert_array_equal(inplace.vcov, copied.vcov)
+    assert (inplace.sd, inplace.loglik, inplace.evaluations) == (copied.sd, copied.loglik, copied.evaluations)
+    np.testing.assert_array_equal(work[:, 2], X2[:, 3])  # z moved into the dropped column's place: no copy was made
 
 
 def test_no_person_variation_gives_the_pooled_logit_even_with_a_large_coefficient():

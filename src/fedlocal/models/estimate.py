@@ -224,7 +224,7 @@ def random_intercept_comparison(frame: pd.DataFrame, persons: int, n_quad: int, 
     newton = newton_fit(d.X, d.y, np.ones(len(d.y)))  # one set of pooled iterations for both fits
     pooled = fit_logit(d.X, d.y, d.names, clusters=d.clusters(cluster), newton=newton)
     mixed = fit_random_intercept(d.X, d.y, d.person, d.names, clusters=d.clusters(cluster), n_quad=n_quad,
-                                 pooled=newton)
+                                 pooled=newton, overwrite_X=True)  # d.X is not read again
     rows = []
     for model, fit in (("hybrid_logit", pooled), ("random_intercept_logit", mixed)):
         for p in policies:

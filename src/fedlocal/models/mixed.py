@@ -148,7 +148,8 @@ def pooled_start(X: np.ndarray, y: np.ndarray, newton: tuple | None = None) -> t
 
 
 def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str], clusters=None,
-                         n_quad: int = 9, max_iter: int = 500, pooled: tuple | None = None) -> RandomInterceptFit:
+                         n_quad: int = 9, max_iter: int = 500, pooled: tuple | None = None,
+                         overwrite_X: bool = False) -> RandomInterceptFit:
     """Maximum-likelihood random-intercept logit by adaptive Gauss-Hermite quadrature with `n_quad` nodes.
 
     `person` labels the rows' persons (the random intercept's groups); `clusters` (row labels, e.g. county,
@@ -156,6 +157,8 @@ def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str],
     same X gives the starting values, the whitening and which columns are estimable (exactly collinear
     ones get NaN, as in fit_logit). Coefficients are conditional (person-specific) log-odds. `pooled`: the
     unweighted `logit.newton_fit` of X and y, when the caller has fitted the pooled model already.
+    `overwrite_X`: X (column-major) is not needed afterwards, so the estimable columns are moved to its front
+    in place rather than copied when some are dropped (a second matrix of X's size at the paper's scale).
     """
     if n_quad < 1:
         raise FedlocalError(f"random-intercept model: n_quad = {n_quad}; use at least 1 node (1 = Laplace).")
@@ -165,7 +168,15 @@ def fit_random_intercept(X: np.ndarray, y: np.ndarray, person, names: list[str],
     codes, persons = pd.factorize(np.asarray(person))
     P = len(persons)
     keep, b0, V = pooled_start(X, y, pooled)
-    Xk = np.asfortranarray(X[:, keep]) if len(keep) < k_all else X
+    if len(keep) == k_all:
+        Xk = X
+    elif overwrite_X and X.flags.f_contiguous:
+        for i, j in enumerate(keep):  # keep is increasing, so column j >= i is read before it is overwritten
+            if i != j:
+                X[:, i] = X[:, j]
+        Xk = X[:, :len(keep)]
+    else:
+        Xk = np.asfortranarray(X[:, keep])
     prob = _Problem(Xk, y, codes, P, n_quad)
     # whiten with the pooled covariance: theta = theta0 + T gamma; the random-intercept coefficients are larger
     # (conditional, not marginal) but their covariance has nearly the pooled shape
