@@ -164,6 +164,7 @@ robustness_display
 # white residents share one effect.
 
 # %%
+release_freed_memory()  # what the estimators above left in the allocators' free lists, before the largest design
 differences = estimate.group_differences(frame, cluster=cluster, survey_weights=survey_weights)
 differences["source"] = source
 differences_display = tables.group_differences(differences, source)
@@ -189,6 +190,7 @@ differences_display
 # weights are not used and there is no county level: see `fedlocal.models.mixed` for why.
 
 # %%
+release_freed_memory()
 random_intercept = estimate.random_intercept_comparison(frame, random_intercept_persons, random_intercept_nodes, seed,
                                                         cluster=cluster)
 random_intercept_display = tables.random_intercept(*random_intercept, source)
