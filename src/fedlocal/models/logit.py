@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg, special
-from scipy.linalg import blas
 
 from fedlocal.models.inference import Fit, cluster_codes, cluster_sandwich, invert_information, mark_separated
 
@@ -28,21 +27,13 @@ def solve_step(hess: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """X' diag(w) X for w >= 0, in row blocks (keeps the temporary at CHUNK x K).
-
-    Formed as (sqrt(w) X)'(sqrt(w) X) by BLAS's symmetric rank-k update, which computes one triangle: a quarter
-    less time than the general product X' (w X) at ~50 columns (benchmarks/speed.py), the same matrix to
-    rounding. Every logit Newton step and score bootstrap spends most of its time here.
-    """
-    n, k = X.shape
-    out = np.zeros((k, k), order="F")
-    if k == 0:
-        return out
-    root = np.sqrt(w)
-    for s in range(0, n, CHUNK):
-        out = blas.dsyrk(1.0, X[s:s + CHUNK] * root[s:s + CHUNK, None], beta=1.0, c=out, trans=1, lower=0,
-                         overwrite_c=1)
-    return np.triu(out) + np.triu(out, 1).T
+    """X' diag(w) X in row blocks (keeps the temporary at CHUNK x K)."""
+    k = X.shape[1]
+    out = np.zeros((k, k))
+    for s in range(0, X.shape[0], CHUNK):
+        xb = X[s:s + CHUNK]
+        out += xb.T @ (xb * w[s:s + CHUNK, None])
+    return out
 
 
 def independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> np.ndarray:
