@@ -17,7 +17,8 @@ if paths.MIRROR_ENV not in os.environ and SHARED_RAW.is_dir():
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Notebook kernels inherit this. Until the crime stage no longer depends on Python's string hashing (issue 12:
 # police-crime-estimates varies in the 9th digit between hash seeds), two runs of the same parameters in one test
-# session agree only when their kernels share a hash seed; tests of determinism across seeds set their own.
+# session agree only when their kernels share a hash seed; the determinism check across seeds (the rebuild in
+# tests/test_verify_ci.py) sets its own.
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
 

@@ -133,25 +133,6 @@ def test_the_ncvs_stage_runs_on_a_restricted_directory(ci_run, tmp_path, monkeyp
     assert "synthetic" not in (run / "tables" / "ncvs-sample-by-year.md").read_text()
 
 
-def test_the_crime_stage_is_byte_identical_under_two_hash_seeds(ci_run, tmp_path, monkeypatch):
-    """Same parameters, same bytes, whatever PYTHONHASHSEED: the stage's kernel (a subprocess that inherits the
-    variable) runs twice on the CI run's policy and county outputs, and every output file must be identical."""
-    crime = next(s for s in runner.load_stages() if s.name == "crime")
-    outputs = {}
-    for seed in ("0", "4242"):
-        out = tmp_path / f"hashseed-{seed}"
-        (out / "data").mkdir(parents=True)
-        for needed in ("policy-panel.parquet", "county-covariates.parquet"):
-            (out / "data" / needed).write_bytes((ci_run / "data" / needed).read_bytes())
-        (out / "manifest.json").write_text(json.dumps({"stages": {"policies": {}, "counties": {}}}))
-        monkeypatch.setenv("PYTHONHASHSEED", seed)
-        runner.run_pipeline(paths.PARAMS / "ci.yaml", out=out, only=["crime"], progress=False, say=lambda m: None,
-                            reuse_from=None)  # run, never copied from the canonical outputs
-        outputs[seed] = {o: Layout.at(out).resolve(o).read_bytes() for o in crime.outputs}
-    different = [o for o in crime.outputs if outputs["0"][o] != outputs["4242"][o]]
-    assert different == [], f"outputs that depend on PYTHONHASHSEED: {different}"
-
-
 def _significant_digits(x: float) -> int:
     """Digits of the shortest repr, any exponent (1.2e-05 has two)."""
     from decimal import Decimal

@@ -1,6 +1,7 @@
 """Reproduce, diff, render checks and reuse on the CI parameter set (reusing the session's ci_run)."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -32,12 +33,21 @@ def tamper_one_cell(run, table=TABLE):
     raise AssertionError(f"{table} has no numeric cell in its first row")
 
 
+# The rebuild's kernels (subprocesses that inherit the variable) get another hash seed than the session's CI run,
+# so the one second build proves both "reproduce gives a clean verdict" and "no output depends on PYTHONHASHSEED"
+# (issue 12: police-crime-estimates once varied in the 9th digit between hash seeds).
+OTHER_HASH_SEED = "4242" if os.environ.get("PYTHONHASHSEED") != "4242" else "4243"
+
+
 @pytest.fixture(scope="module")
 def rebuilt(ci_run, tmp_path_factory):
-    """`fedlocal reproduce` of the CI parameters, against the session's CI run: a second build from raw inputs."""
+    """`fedlocal reproduce` of the CI parameters, against the session's CI run: a second build from raw inputs,
+    under another PYTHONHASHSEED."""
     out = tmp_path_factory.mktemp("reproduce") / "scratch"
     lines = []
-    same = runner.reproduce(paths.PARAMS / "ci.yaml", out=out, against=ci_run, say=lines.append)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONHASHSEED", OTHER_HASH_SEED)
+        same = runner.reproduce(paths.PARAMS / "ci.yaml", out=out, against=ci_run, say=lines.append)
     return out, same, lines
 
 
@@ -50,6 +60,23 @@ def test_reproducing_a_ci_run_gives_a_clean_verdict(rebuilt):
     assert "verdict: reproduced" in log and "DIFFERS" not in log
     n_outputs = sum(len(s.outputs) for s in runner.load_stages()) + 1  # + _variables.yml
     assert sum(line.startswith("  same") for line in lines) == n_outputs
+
+
+def test_every_output_is_byte_identical_under_two_hash_seeds(rebuilt, ci_run):
+    """Same parameters, same bytes, whatever PYTHONHASHSEED: the rebuild (another hash seed) and the CI run record
+    the same digest for every output of every stage; the crime stage, where a hash-seed dependence once hid, is
+    read byte by byte as well (reproduce itself compares CSV numbers within a tolerance, so it would not see it)."""
+    assert os.environ.get("PYTHONHASHSEED") != OTHER_HASH_SEED
+    out, _, _ = rebuilt
+    stages = runner.load_stages()
+    fresh = json.loads((out / "manifest.json").read_text())["stages"]
+    reference = json.loads((ci_run / "manifest.json").read_text())["stages"]
+    different = [o for s in stages for o in s.outputs if fresh[s.name]["outputs"][o] != reference[s.name]["outputs"][o]]
+    assert different == [], f"outputs that depend on PYTHONHASHSEED: {different}"
+    crime = next(s for s in stages if s.name == "crime")
+    different = [o for o in crime.outputs
+                 if Layout.at(out).resolve(o).read_bytes() != Layout.at(ci_run).resolve(o).read_bytes()]
+    assert different == [], f"outputs that depend on PYTHONHASHSEED: {different}"
 
 
 def test_a_tampered_table_cell_fails_the_verdict_naming_the_file(rebuilt, ci_run, tmp_path, capsys):
