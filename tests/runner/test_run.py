@@ -61,21 +61,48 @@ SUMMARISE = HEADER + textwrap.dedent('''
 ''')
 
 
-@pytest.fixture
-def toy(tmp_path, monkeypatch):
-    """A pipeline file with two stages and a parameter file, all in a temporary folder."""
-    (tmp_path / "nb").mkdir()
-    (tmp_path / "nb" / "01-make-numbers.py").write_text(MAKE)
-    (tmp_path / "nb" / "02-summarise-numbers.py").write_text(SUMMARISE)
+def write_toy(folder: Path) -> Path:
+    """A pipeline file with two stages and a parameter file in `folder`."""
+    (folder / "nb").mkdir()
+    (folder / "nb" / "01-make-numbers.py").write_text(MAKE)
+    (folder / "nb" / "02-summarise-numbers.py").write_text(SUMMARISE)
     spec = {"stages": [
         {"name": "make", "notebook": "nb/01-make-numbers.py", "params": ["seed"],
          "outputs": ["data/numbers.csv", "variables/make.yml"]},
         {"name": "summarise", "notebook": "nb/02-summarise-numbers.py", "needs": ["make"],
          "outputs": ["tables/numbers-summary.csv", "tables/numbers-summary.md"]},
     ]}
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(spec))
-    (tmp_path / "p.yaml").write_text("seed: 3\n")
+    (folder / "pipeline.yaml").write_text(yaml.safe_dump(spec))
+    (folder / "p.yaml").write_text("seed: 3\n")
+    return folder
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """The two-stage toy pipeline in a temporary folder, not run yet."""
     monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    return write_toy(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """The toy pipeline run once into out/ (over a staging folder an interrupted run left there), shared by the tests
+    that read that run or start from a copy of it: each toy run starts two kernels (about 5 s)."""
+    folder = write_toy(tmp_path_factory.mktemp("toy-run"))
+    leftover = folder / "out" / ".staging" / "old-stage" / "notebooks"
+    leftover.mkdir(parents=True)
+    (leftover / "half.ipynb").write_text("{}")
+    manifest, log = run(folder)
+    return folder, manifest, log
+
+
+@pytest.fixture
+def toy_ran(toy_run, tmp_path, monkeypatch):
+    """A copy of the shared toy run (pipeline, parameters and out/), for a test that runs again on top of it."""
+    import shutil
+
+    monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    shutil.copytree(toy_run[0], tmp_path, dirs_exist_ok=True)
     return tmp_path
 
 
@@ -86,8 +113,8 @@ def run(toy, *overrides, force=False, out="out", params_file="p.yaml", only=None
     return m, "\n".join(lines)
 
 
-def test_runs_stages_in_order_and_writes_manifest(toy):
-    manifest, log = run(toy)
+def test_runs_stages_in_order_and_writes_manifest(toy_run):
+    toy, manifest, log = toy_run
     out = toy / "out"
     assert (out / "tables" / "numbers-summary.md").read_text().startswith("| index |")
     saved = json.loads((out / "manifest.json").read_text())
@@ -107,8 +134,8 @@ def test_runs_stages_in_order_and_writes_manifest(toy):
     assert not (out / ".staging").exists()
 
 
-def test_unchanged_stages_are_skipped_and_changes_rerun_what_depends_on_them(toy):
-    run(toy)
+def test_unchanged_stages_are_skipped_and_changes_rerun_what_depends_on_them(toy_ran):
+    toy = toy_ran
     _, log = run(toy)
     assert log.count("up to date, skipped") == 2
     (toy / "p.yaml").write_text("seed: 4\n")  # make's parameter changes; its output changes; summarise follows
@@ -119,8 +146,8 @@ def test_unchanged_stages_are_skipped_and_changes_rerun_what_depends_on_them(toy
     assert "skipped" not in log
 
 
-def test_a_failing_stage_leaves_previous_outputs_in_place(toy):
-    run(toy)
+def test_a_failing_stage_leaves_previous_outputs_in_place(toy_ran):
+    toy = toy_ran
     before = {p: p.read_bytes() for p in (toy / "out").rglob("*") if p.is_file() and "notebooks" not in p.parts
               and not p.relative_to(toy / "out").parts[0].startswith(".")}
     with pytest.raises(runner.StageError) as err:
@@ -211,18 +238,18 @@ def test_a_run_with_every_stage_up_to_date_reads_no_raw_data(toy, tmp_path, monk
     assert json.loads((toy / "out" / "manifest.json").read_text())["params"]["seed"] == 3
 
 
-def test_git_state_is_taken_before_the_run_writes_and_the_lock_is_recorded(toy, monkeypatch):
+def test_git_state_is_taken_before_the_run_writes_and_the_lock_is_recorded(toy_ran, monkeypatch):
     """A rerun rewrites tracked outputs (manifest, notebooks); a clean checkout must still be recorded as clean."""
     import subprocess
 
     def git(*args):
         subprocess.run(["git", *args], cwd=toy, check=True, capture_output=True)
 
+    toy = toy_ran  # out/ holds a first run
     (toy / "requirements.lock").write_text("numpy==1.0 --hash=sha256:00\n")
     monkeypatch.setattr(paths, "ROOT", toy)  # the project is the toy folder, for the runner and the kernels
     monkeypatch.setenv(paths.ROOT_ENV, str(toy))
     git("init", "-q")
-    run(toy)
     git("add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first run")
     manifest, _ = run(toy, force=True)
@@ -233,15 +260,22 @@ def test_git_state_is_taken_before_the_run_writes_and_the_lock_is_recorded(toy, 
     assert manifest["git_dirty"] is True
 
 
-def test_an_unchanged_rerun_writes_the_same_executed_notebooks(toy):
-    """Executed notebooks are committed: a forced rerun with the same parameters must not change a byte."""
+def test_an_unchanged_rerun_writes_the_same_executed_notebooks_and_logs_no_kernel_interrupt(toy, capfd):
+    """Executed notebooks are committed: a forced rerun with the same parameters must not change a byte (run twice
+    in one folder: a notebook records its absolute output folder). jupyter_client interrupts a kernel before
+    shutting it down; ipykernel logged that as an ERROR line."""
     run(toy)
     first = {p.name: p.read_bytes() for p in (toy / "out" / "notebooks").glob("*.ipynb")}
+    capfd.readouterr()
     run(toy, force=True)
+    captured = capfd.readouterr()
+    assert "KeyboardInterrupt" not in captured.err + captured.out
     again = {p.name: p.read_bytes() for p in (toy / "out" / "notebooks").glob("*.ipynb")}
     assert set(first) == {"01-make-numbers.ipynb", "02-summarise-numbers.ipynb"} and again == first
     nb = json.loads(first["01-make-numbers.ipynb"])
     assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(len(nb["cells"]))]
+
+
 THREADS = HEADER + textwrap.dedent('''
     # %% tags=["parameters"]
     input_dir = ""
@@ -361,19 +395,9 @@ def test_a_second_run_into_the_same_folder_stops_and_leaves_the_first_alone(toy)
     assert "make (nb/01-make-numbers.py): running (parameters changed)" in log
 
 
-def test_staging_folders_left_by_an_interrupted_run_are_removed(toy):
-    leftover = toy / "out" / ".staging" / "old-stage" / "notebooks"
-    leftover.mkdir(parents=True)
-    (leftover / "half.ipynb").write_text("{}")
-    run(toy)
-    assert not (toy / "out" / ".staging").exists()
-
-
-def test_a_successful_run_logs_no_kernel_interrupt(toy, capfd):
-    """jupyter_client interrupts a kernel before shutting it down; ipykernel logged that as an ERROR line."""
-    run(toy)
-    captured = capfd.readouterr()
-    assert "KeyboardInterrupt" not in captured.err + captured.out
+def test_staging_folders_left_by_an_interrupted_run_are_removed(toy_run):
+    toy, _, _ = toy_run  # the shared run started over toy/out/.staging/old-stage/notebooks/half.ipynb
+    assert (toy / "out" / "manifest.json").is_file() and not (toy / "out" / ".staging").exists()
 
 
 def test_the_kernel_is_shut_down_without_an_interrupt():
@@ -403,8 +427,9 @@ def test_the_kernel_is_shut_down_without_an_interrupt():
     assert signal.SIGINT not in asyncio.run(signals_sent_on_shutdown(kernel_manager_class()))
 
 
-def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint(toy):
-    run(toy, out="ref")
+def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint(toy_ran):
+    toy = toy_ran
+    (toy / "out").rename(toy / "ref")
     lines = []
     runner.run_pipeline(toy / "p.yaml", out=toy / "variant", pipeline_file=toy / "pipeline.yaml", progress=False,
                         say=lines.append, reuse_from=paths.Layout.at(toy / "ref"))
@@ -422,8 +447,9 @@ def test_a_variant_reuses_the_stages_another_run_built_with_the_same_fingerprint
     assert "reused" not in "\n".join(lines)  # a changed parameter upstream: nothing to reuse
 
 
-def test_a_variant_reuses_from_the_first_of_several_runs_that_has_the_stage(toy):
-    run(toy, out="ref")
+def test_a_variant_reuses_from_the_first_of_several_runs_that_has_the_stage(toy_ran):
+    toy = toy_ran
+    (toy / "out").rename(toy / "ref")
     lines = []
     ref, empty = paths.Layout.at(toy / "ref"), paths.Layout.at(toy / "nothing-here")
     runner.run_pipeline(toy / "p.yaml", out=toy / "variant", pipeline_file=toy / "pipeline.yaml", progress=False,
