@@ -159,3 +159,12 @@ def test_twfe_effects_report_a_collinear_regressor_as_missing():
                       "period": staggered.half_year(frame["interview_month"])})
     coef, se = staggered.twfe_effects(d, "y", ["sc", "none"], "county", "period", "county")
     assert np.isfinite(coef["sc"]) and np.isnan(coef["none"]) and np.isnan(se["none"])
+
+
+def test_an_event_time_effect_of_exactly_fitted_cells_is_not_estimable():
+    """A CI-sized run's Sun-Abraham effect at event time 8 was -1.4e-13 (SE 9.9e-8) under one PYTHONHASHSEED and
+    -1.2e-13 (SE 3.7e-7) under another: noise, reported as missing; real effects and SEs pass unchanged."""
+    ev = pd.DataFrame({"event_time": [7, 8, 9], "estimate": [0.24, -1.4e-13, 0.0], "se": [0.2, 9.9e-8, 0.05]})
+    out = staggered.not_estimable_where_degenerate(ev)
+    assert out["estimate"].isna().tolist() == [False, True, False] and out["se"].isna().tolist() == [False, True, False]
+    assert out.loc[[0, 2], ["estimate", "se"]].equals(ev.loc[[0, 2], ["estimate", "se"]])

@@ -34,6 +34,10 @@ from fedlocal.vocab import POLICIES
 Z = stats.norm.ppf(0.975)
 MIN_COUNTIES = 20  # counties observed in every half-year needed for the cell-level comparison
 CS_WEIGHTS = ("average", "none")  # Callaway-Sant'Anna weightings reported side by side
+# An event-time effect (percentage points) with a standard error below this comes from cells the model fits exactly
+# (a tiny sample's all-zero rates): its value is floating-point noise (about 1e-13, SE about 1e-7) whose digits
+# change with the summation order, e.g. with PYTHONHASHSEED inside pyfixest. It carries no information: not estimable.
+DEGENERATE_SE = 1e-6
 
 
 def half_year(ym) -> np.ndarray:
@@ -204,6 +208,12 @@ def sun_abraham_cells(cells: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     return {"estimate": float(r @ beta), "se": float(np.sqrt(r @ vcov @ r))}, ev
 
 
+def not_estimable_where_degenerate(ev: pd.DataFrame) -> pd.DataFrame:
+    """Event-time rows whose standard error is below DEGENERATE_SE set to missing (estimate and SE)."""
+    degenerate = ev["se"].to_numpy(float) < DEGENERATE_SE
+    return ev.assign(estimate=ev["estimate"].mask(degenerate), se=ev["se"].mask(degenerate))
+
+
 def staggered_comparison(frame: pd.DataFrame, panel: pd.DataFrame, policy: str = "sc", group: str | None = None
                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """TWFE, Callaway-Sant'Anna (not-yet-treated controls; county weights the average interviews per half-year,
@@ -232,7 +242,7 @@ def staggered_comparison(frame: pd.DataFrame, panel: pd.DataFrame, policy: str =
         overall, ev = fit()
         rows.append(_row(overall["estimate"], overall["se"], model=model, **labels))
         events.append(ev.assign(model=model))
-    ev = pd.concat(events, ignore_index=True)
+    ev = not_estimable_where_degenerate(pd.concat(events, ignore_index=True))
     ev["ci_low"], ev["ci_high"] = ev["estimate"] - Z * ev["se"], ev["estimate"] + Z * ev["se"]
     ev["group"], ev["policy"] = group or "all", policy
     return pd.DataFrame(rows), ev[["model", "event_time", "estimate", "se", "ci_low", "ci_high", "group", "policy"]]
