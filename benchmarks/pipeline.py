@@ -19,30 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import psutil
+from measure import run_measured  # benchmarks/, the scripts' folder, is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def tree_rss(proc: psutil.Process) -> tuple[int, int]:
-    """Resident bytes of a process and all its descendants, summed, and of the largest of them (those that vanish
-    while read count 0)."""
-    total = largest = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            rss = p.memory_info().rss
-        except psutil.Error:
-            continue
-        total, largest = total + rss, max(largest, rss)
-    return total, largest
 
 
 def run_once(params: Path, jobs: int, out: Path, tree: Path = ROOT) -> dict:
@@ -50,36 +33,12 @@ def run_once(params: Path, jobs: int, out: Path, tree: Path = ROOT) -> dict:
     of its largest process, its manifest."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.pop("FEDLOCAL_ROOT", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
     command = tree / ".venv" / "bin" / "fedlocal" if tree != ROOT else Path(sys.executable).parent / "fedlocal"
-    proc = subprocess.Popen([str(command), "run", "--force", "--no-progress",
-                             "--params", str(tree / params.relative_to(ROOT)), "--out", str(out), "--jobs", str(jobs)],
-                            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, largest, stop = [0], [0], threading.Event()
-
-    def sample() -> None:
-        handle = psutil.Process(proc.pid)
-        while not stop.is_set():
-            try:
-                total, one = tree_rss(handle)
-                peak[0], largest[0] = max(peak[0], total), max(largest[0], one)
-            except psutil.Error:
-                return
-            stop.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    log = proc.communicate()[0]
-    wall = time.perf_counter() - t
-    stop.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"fedlocal run --jobs {jobs} failed (exit {proc.returncode}):\n{log}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_gb": peak[0] / 1024 ** 3, "largest_gb": largest[0] / 1024 ** 3,
-            "manifest": json.loads((out / "manifest.json").read_text()), "log": log}
+    r = run_measured([str(command), "run", "--force", "--no-progress", "--params", str(tree / params.relative_to(ROOT)),
+                      "--out", str(out), "--jobs", str(jobs)], tree, env)
+    if r["returncode"] != 0:
+        raise SystemExit(f"fedlocal run --jobs {jobs} failed (exit {r['returncode']}):\n{r['log']}")
+    return {**r, "manifest": json.loads((out / "manifest.json").read_text())}
 
 
 def main() -> None:

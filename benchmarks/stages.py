@@ -16,64 +16,28 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 import yaml
 
+from measure import run_measured  # benchmarks/, the scripts' folder, is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants (those that vanish while read count 0)."""
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
 
 
 def run_stage(tree: Path, run: Path, stages: list[str]) -> dict:
     """`fedlocal run --only STAGES --force` of `tree` into `run`: wall and CPU seconds, peak memory of the tree."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    proc = subprocess.Popen([str(tree / ".venv" / "bin" / "fedlocal"), "run", "--force", "--no-progress", "--jobs", "1",
-                             "--out", str(run), "--only", *stages], cwd=tree, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    peak, stop = [0], threading.Event()
-
-    def sample() -> None:
-        handle = psutil.Process(proc.pid)
-        while not stop.is_set():
-            try:
-                peak[0] = max(peak[0], tree_rss(handle))
-            except psutil.Error:
-                return
-            stop.wait(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    log = proc.communicate()[0]
-    wall = time.perf_counter() - t
-    stop.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{tree}: fedlocal run --only {' '.join(stages)} failed (exit {proc.returncode}):\n{log}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_gb": peak[0] / 1024 ** 3}
+    r = run_measured([str(tree / ".venv" / "bin" / "fedlocal"), "run", "--force", "--no-progress", "--jobs", "1",
+                      "--out", str(run), "--only", *stages], tree, env, interval=0.1)
+    if r["returncode"] != 0:
+        raise SystemExit(f"{tree}: fedlocal run --only {' '.join(stages)} failed (exit {r['returncode']}):\n{r['log']}")
+    return {"wall": r["wall"], "cpu": r["cpu"], "peak_gb": r["peak_gb"]}
 
 
 def compare_outputs(a: Path, b: Path, outputs: list[str]) -> list[str]:
